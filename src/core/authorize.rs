@@ -1,0 +1,334 @@
+//! The authorization request (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3; OIDC Core §3.1.2.1):
+//! builds the URL to send the browser to, and the [`PendingAuthorization`] the client must keep
+//! (in `sessionStorage`, one-time use, 10 minutes) until the response comes back.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::config::ClientConfig;
+use super::error::{Error, ErrorCode, Result};
+use super::form;
+use super::pkce::{self, CODE_CHALLENGE_METHOD, VERIFIER_BYTES};
+use super::secret::{CodeVerifier, Nonce, State};
+
+/// Random bytes behind `state` and `nonce`: 32 bytes = 256 bits (≥ 128 required, RFC 9700 §4.7.1).
+pub const STATE_BYTES: usize = 32;
+/// Random bytes [`authorization_request`] consumes: verifier, state, nonce.
+pub const RANDOM_BYTES: usize = VERIFIER_BYTES + 2 * STATE_BYTES;
+/// Lifetime of a login transaction, in seconds.
+pub const TRANSACTION_TTL: u64 = 600;
+
+/// Parameters the SDK owns; extra parameters may not set them (RFC 6749 §4.1.1, RFC 7636 §4.3,
+/// OIDC Core §3.1.2.1, RFC 9101 `request`/`request_uri`, RFC 9126).
+const PROTOCOL_PARAMETERS: &[&str] = &[
+    "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+    "code_challenge_method", "response_mode", "request", "request_uri", "code_verifier",
+    "client_secret", "grant_type", "code", "dpop_jkt",
+];
+
+/// Extra parameters that may appear more than once (RFC 8707 §2 `resource`).
+const REPEATABLE: &[&str] = &["resource"];
+
+/// What the application asks for in one login.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationRequest {
+    /// Requested scope (RFC 6749 §3.3), space-separated; normalised to single spaces.
+    pub scope: String,
+    /// Extra parameters (`prompt`, `login_hint`, `max_age`, `resource`, `ui_locales`, ...).
+    pub extra: Vec<(String, String)>,
+}
+
+/// The login transaction kept across the redirect (RFC 9700 §4.7.1: bound to the user agent,
+/// the issuer and the redirect URI; one-time use).
+#[derive(Debug, Clone)]
+pub struct PendingAuthorization {
+    /// `state` sent in the request.
+    pub state: State,
+    /// `nonce` sent in the request (only when `openid` was in the scope).
+    pub nonce: Option<Nonce>,
+    /// PKCE `code_verifier` for the token request.
+    pub code_verifier: CodeVerifier,
+    /// The issuer the request went to.
+    pub issuer: String,
+    /// The client the request was made for.
+    pub client_id: String,
+    /// The exact `redirect_uri` sent.
+    pub redirect_uri: String,
+    /// The normalised scope requested.
+    pub scope: String,
+    /// `max_age` requested (OIDC Core §3.1.2.1), for the `auth_time` check.
+    pub max_age: Option<u64>,
+    /// Creation time, seconds since the Unix epoch (from the caller's clock).
+    pub created_at: u64,
+}
+
+/// Validates a scope string (RFC 6749 §3.3 `scope-token = 1*NQCHAR`) and joins its tokens with
+/// single spaces. Errors: [`ErrorCode::InvalidConfig`].
+pub fn normalize_scope(scope: &str) -> Result<String> {
+    let mut out = String::new();
+    for token in scope.split(' ').filter(|t| !t.is_empty()) {
+        if !token.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)) {
+            return Err(ErrorCode::InvalidConfig.into());
+        }
+        if out.split(' ').any(|t| t == token) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(token);
+    }
+    Ok(out)
+}
+
+/// True when the space-separated `scope` contains `token`.
+pub fn scope_contains(scope: &str, token: &str) -> bool {
+    scope.split(' ').any(|t| t == token)
+}
+
+/// Builds the authorization request URL and the pending transaction.
+///
+/// `random` must hold at least [`RANDOM_BYTES`] bytes from a CSPRNG; `now` is seconds since the
+/// Unix epoch. Errors: [`ErrorCode::InsufficientRandomness`], [`ErrorCode::InvalidConfig`] (bad
+/// scope, empty or control-character parameter names, bad `max_age`),
+/// [`ErrorCode::ProtocolParameterOverride`] (an extra parameter names a protocol parameter or
+/// repeats one), [`ErrorCode::UnsupportedFlow`] never (there is only one flow).
+pub fn authorization_request(
+    config: &ClientConfig,
+    request: &AuthorizationRequest,
+    random: &[u8],
+    now: u64,
+) -> Result<(String, PendingAuthorization)> {
+    if random.len() < RANDOM_BYTES {
+        return Err(ErrorCode::InsufficientRandomness.into());
+    }
+    let (verifier_bytes, rest) = random.split_at(VERIFIER_BYTES);
+    let (state_bytes, rest) = rest.split_at(STATE_BYTES);
+    let nonce_bytes = rest.get(..STATE_BYTES).ok_or(ErrorCode::InsufficientRandomness)?;
+
+    let scope = normalize_scope(&request.scope)?;
+    let mut max_age = None;
+    for (i, (name, value)) in request.extra.iter().enumerate() {
+        if name.is_empty() || name.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return Err(ErrorCode::InvalidConfig.into());
+        }
+        if PROTOCOL_PARAMETERS.contains(&name.as_str()) {
+            return Err(ErrorCode::ProtocolParameterOverride.into());
+        }
+        let repeated = request.extra.iter().take(i).any(|(n, _)| n == name);
+        if repeated && !REPEATABLE.contains(&name.as_str()) {
+            return Err(ErrorCode::ProtocolParameterOverride.into());
+        }
+        if name == "max_age" {
+            if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ErrorCode::InvalidConfig.into());
+            }
+            max_age = value.parse::<u64>().ok();
+        }
+    }
+
+    let pkce = pkce::pkce_pair(verifier_bytes)?;
+    let state = pkce::base64url(state_bytes);
+    let nonce = scope_contains(&scope, "openid").then(|| pkce::base64url(nonce_bytes));
+
+    let mut params: Vec<(&str, &str)> = Vec::with_capacity(9 + request.extra.len());
+    params.push(("response_type", "code"));
+    params.push(("client_id", &config.client_id));
+    params.push(("redirect_uri", &config.redirect_uri));
+    if !scope.is_empty() {
+        params.push(("scope", &scope));
+    }
+    params.push(("state", &state));
+    if let Some(n) = &nonce {
+        params.push(("nonce", n));
+    }
+    params.push(("code_challenge", &pkce.challenge));
+    params.push(("code_challenge_method", CODE_CHALLENGE_METHOD));
+    for (name, value) in &request.extra {
+        params.push((name, value));
+    }
+    let query = form::encode_pairs(params);
+
+    // RFC 6749 §3.1: the endpoint may carry a query, which must be retained.
+    let mut url = config.authorization_endpoint.clone();
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str(&query);
+
+    let pending = PendingAuthorization {
+        state: State::new(state),
+        nonce: nonce.map(Nonce::new),
+        code_verifier: pkce.verifier,
+        issuer: config.issuer.clone(),
+        client_id: config.client_id.clone(),
+        redirect_uri: config.redirect_uri.clone(),
+        scope,
+        max_age,
+        created_at: now,
+    };
+    Ok((url, pending))
+}
+
+impl PendingAuthorization {
+    /// True when the transaction is older than [`TRANSACTION_TTL`] at `now`, or was created
+    /// more than a minute in the future (a clock that jumped back cannot extend its life).
+    pub fn is_expired(&self, now: u64) -> bool {
+        now.saturating_sub(self.created_at) > TRANSACTION_TTL || self.created_at > now.saturating_add(60)
+    }
+
+    /// Serializes the transaction for `sessionStorage` (form-encoded, versioned).
+    /// Holds the verifier and nonce: store it only for the redirect and delete it on use.
+    pub fn to_storage_string(&self) -> String {
+        let created = self.created_at.to_string();
+        let max_age = self.max_age.map(|m| m.to_string());
+        let mut pairs: Vec<(&str, &str)> = alloc::vec![
+            ("v", "1"),
+            ("state", self.state.expose()),
+            ("code_verifier", self.code_verifier.expose()),
+            ("issuer", &self.issuer),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scope),
+            ("created_at", &created),
+        ];
+        if let Some(n) = &self.nonce {
+            pairs.push(("nonce", n.expose()));
+        }
+        if let Some(m) = &max_age {
+            pairs.push(("max_age", m));
+        }
+        form::encode_pairs(pairs)
+    }
+
+    /// Parses what [`to_storage_string`](Self::to_storage_string) wrote. Storage is
+    /// same-origin-writable, so this is untrusted input too. Errors: [`ErrorCode::StateMismatch`]
+    /// for anything malformed (the record cannot be matched to the response).
+    pub fn from_storage_string(s: &str) -> Result<Self> {
+        let bad = || Error::new(ErrorCode::StateMismatch);
+        let pairs = form::parse_pairs(s).map_err(|_| bad())?;
+        let get = |name: &str| -> Option<String> {
+            let mut found = pairs.iter().filter(|(n, _)| n == name);
+            let first = found.next().map(|(_, v)| v.clone());
+            if found.next().is_some() {
+                return None;
+            }
+            first
+        };
+        if get("v").as_deref() != Some("1") {
+            return Err(bad());
+        }
+        let state = get("state").filter(|s| !s.is_empty()).ok_or_else(bad)?;
+        let verifier = get("code_verifier").filter(|v| pkce::is_valid_verifier(v)).ok_or_else(bad)?;
+        let created_at = get("created_at").and_then(|c| c.parse::<u64>().ok()).ok_or_else(bad)?;
+        let max_age = match get("max_age") {
+            Some(m) => Some(m.parse::<u64>().map_err(|_| bad())?),
+            None => None,
+        };
+        Ok(PendingAuthorization {
+            state: State::new(state),
+            nonce: get("nonce").map(Nonce::new),
+            code_verifier: CodeVerifier::new(verifier),
+            issuer: get("issuer").ok_or_else(bad)?,
+            client_id: get("client_id").ok_or_else(bad)?,
+            redirect_uri: get("redirect_uri").ok_or_else(bad)?,
+            scope: get("scope").ok_or_else(bad)?,
+            max_age,
+            created_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::test_config;
+    use alloc::vec;
+
+    fn random() -> Vec<u8> {
+        (0..RANDOM_BYTES as u8).collect()
+    }
+
+    fn query_of(url: &str) -> Vec<(String, String)> {
+        form::parse_pairs(url.split_once('?').unwrap().1).unwrap()
+    }
+
+    #[test]
+    fn builds_url_with_all_protocol_parameters() {
+        let req = AuthorizationRequest { scope: "openid  profile data:read".into(), extra: vec![("prompt".into(), "login".into())] };
+        let (url, pending) = authorization_request(&test_config(), &req, &random(), 1000).unwrap();
+        assert!(url.starts_with("http://127.0.0.1:3000/auth?response_type=code&client_id=spa-demo&redirect_uri=http%3A%2F%2F127.0.0.1%3A5173%2F&scope=openid%20profile%20data%3Aread&state="));
+        let q = query_of(&url);
+        let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("code_challenge").unwrap(), pkce::s256_challenge(pending.code_verifier.expose()));
+        assert_eq!(get("state"), Some(pending.state.expose()));
+        assert_eq!(get("state").unwrap().len(), 43); // 256 bits
+        assert_eq!(get("nonce"), pending.nonce.as_ref().map(|n| n.expose()));
+        assert_eq!(get("prompt"), Some("login"));
+        assert_eq!(pending.scope, "openid profile data:read");
+        assert_eq!(pending.created_at, 1000);
+        assert_ne!(get("state"), get("nonce"));
+        assert!(!url.contains(pending.code_verifier.expose()));
+    }
+
+    #[test]
+    fn no_nonce_without_openid_and_keeps_endpoint_query() {
+        let mut cfg = test_config();
+        cfg.authorization_endpoint = "http://127.0.0.1:3000/auth?tenant=a".into();
+        let req = AuthorizationRequest { scope: "data:read".into(), extra: vec![] };
+        let (url, pending) = authorization_request(&cfg, &req, &random(), 0).unwrap();
+        assert!(url.starts_with("http://127.0.0.1:3000/auth?tenant=a&response_type=code&"));
+        assert!(pending.nonce.is_none());
+        assert!(!query_of(&url).iter().any(|(k, _)| k == "nonce"));
+    }
+
+    #[test]
+    fn refuses_protocol_overrides() {
+        for name in ["state", "code_challenge", "code_challenge_method", "response_type", "redirect_uri",
+                     "client_id", "nonce", "scope", "response_mode", "request_uri"] {
+            let req = AuthorizationRequest { scope: "openid".into(), extra: vec![(name.into(), "x".into())] };
+            let err = authorization_request(&test_config(), &req, &random(), 0).unwrap_err();
+            assert_eq!(err.code, ErrorCode::ProtocolParameterOverride, "{name}");
+        }
+        let req = AuthorizationRequest { scope: "openid".into(), extra: vec![("prompt".into(), "a".into()), ("prompt".into(), "b".into())] };
+        assert_eq!(authorization_request(&test_config(), &req, &random(), 0).unwrap_err().code, ErrorCode::ProtocolParameterOverride);
+        let req = AuthorizationRequest { scope: "openid".into(), extra: vec![("resource".into(), "https://a".into()), ("resource".into(), "https://b".into())] };
+        assert!(authorization_request(&test_config(), &req, &random(), 0).is_ok());
+    }
+
+    #[test]
+    fn validates_scope_and_max_age_and_randomness() {
+        let bad_scope = AuthorizationRequest { scope: "openid \"x\"".into(), extra: vec![] };
+        assert_eq!(authorization_request(&test_config(), &bad_scope, &random(), 0).unwrap_err().code, ErrorCode::InvalidConfig);
+        let bad_age = AuthorizationRequest { scope: "openid".into(), extra: vec![("max_age".into(), "-1".into())] };
+        assert_eq!(authorization_request(&test_config(), &bad_age, &random(), 0).unwrap_err().code, ErrorCode::InvalidConfig);
+        let ok_age = AuthorizationRequest { scope: "openid".into(), extra: vec![("max_age".into(), "300".into())] };
+        assert_eq!(authorization_request(&test_config(), &ok_age, &random(), 0).unwrap().1.max_age, Some(300));
+        assert_eq!(authorization_request(&test_config(), &ok_age, &[0u8; RANDOM_BYTES - 1], 0).unwrap_err().code, ErrorCode::InsufficientRandomness);
+        assert_eq!(normalize_scope("  a b  a ").unwrap(), "a b");
+    }
+
+    #[test]
+    fn storage_round_trip_and_tamper() {
+        let req = AuthorizationRequest { scope: "openid profile".into(), extra: vec![("max_age".into(), "60".into())] };
+        let (_, p) = authorization_request(&test_config(), &req, &random(), 42).unwrap();
+        let s = p.to_storage_string();
+        let q = PendingAuthorization::from_storage_string(&s).unwrap();
+        assert_eq!(q.state.expose(), p.state.expose());
+        assert_eq!(q.code_verifier.expose(), p.code_verifier.expose());
+        assert_eq!(q.nonce.unwrap().expose(), p.nonce.unwrap().expose());
+        assert_eq!((q.issuer, q.client_id, q.redirect_uri, q.scope, q.max_age, q.created_at),
+                   (p.issuer, p.client_id, p.redirect_uri, p.scope, p.max_age, p.created_at));
+        for bad in ["", "v=2", "garbage%", &alloc::format!("{s}&state=dup"), &s.replace("created_at=42", "created_at=x")] {
+            assert_eq!(PendingAuthorization::from_storage_string(bad).unwrap_err().code, ErrorCode::StateMismatch);
+        }
+    }
+
+    #[test]
+    fn expiry() {
+        let (_, p) = authorization_request(&test_config(), &AuthorizationRequest::default(), &random(), 1000).unwrap();
+        assert!(!p.is_expired(1000));
+        assert!(!p.is_expired(1600));
+        assert!(p.is_expired(1601));
+        assert!(p.is_expired(900)); // clock jumped back more than a minute
+    }
+}

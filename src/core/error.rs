@@ -1,0 +1,261 @@
+//! Errors as data: one [`Error`] type with a stable [`ErrorCode`] per failure
+//! (ARCHITECTURE §4).
+//!
+//! Messages are static strings and never contain request or response data, so an error can be
+//! logged without leaking a token, a code or a verifier. What the server said (RFC 6749
+//! §4.1.2.1 and §5.2: `error`, `error_description`, `error_uri`) is carried in separate fields
+//! and is untrusted text.
+
+use alloc::string::String;
+use core::fmt;
+
+/// A stable, machine-readable error code. The string form ([`ErrorCode::as_str`]) is what the
+/// JavaScript API exposes as `error.code`; it never changes once released.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    // ---- caller misuse / configuration ----
+    /// A required option is missing or malformed (caller misuse, never caused by a server).
+    InvalidConfig,
+    /// An endpoint or redirect URI is not https (loopback hosts excepted), has a fragment,
+    /// credentials, or is not an absolute URL (RFC 6749 §3.1, §3.1.2, §3.2).
+    InsecureEndpoint,
+    /// The caller tried to set a protocol parameter the SDK owns (`state`, `code_challenge`,
+    /// `response_type`, ...) through extra parameters.
+    ProtocolParameterOverride,
+    /// A grant or response type the SDK refuses by design (implicit, password, hybrid).
+    UnsupportedFlow,
+    /// The random source gave too few bytes (caller misuse of the core API).
+    InsufficientRandomness,
+
+    // ---- authorization response (RFC 6749 §4.1.2, RFC 9207) ----
+    /// The callback URL or its query could not be parsed (bad escape, invalid UTF-8,
+    /// a parameter repeated, RFC 6749 §3.1).
+    CallbackMalformed,
+    /// The callback carries no `state` (RFC 6749 §4.1.2).
+    StateMissing,
+    /// The callback's `state` matches no pending login transaction (forged, replayed, foreign).
+    StateMismatch,
+    /// The login transaction is older than its time to live.
+    TransactionExpired,
+    /// The stored login transaction belongs to another issuer, client or redirect URI
+    /// (RFC 9700 §4.4.2).
+    TransactionMismatch,
+    /// The callback URL is not the redirect URI this transaction was started with.
+    RedirectUriMismatch,
+    /// `iss` is missing although the provider advertises it (RFC 9207 §2.4).
+    IssMissing,
+    /// `iss` differs from the expected issuer (mix-up, RFC 9207 §2.4).
+    IssMismatch,
+    /// The provider answered with `error=` (RFC 6749 §4.1.2.1); see `error` field.
+    AuthorizationError,
+    /// The callback carries no (or an empty) `code`.
+    CodeMissing,
+    /// The callback carries `access_token`, `id_token` or `token` (implicit/hybrid shape,
+    /// RFC 9700 §2.1.2), or an unrequested JARM `response`.
+    UnexpectedCallbackParameter,
+
+    // ---- token endpoint (RFC 6749 §5) ----
+    /// The token endpoint answered an error body (RFC 6749 §5.2); see `error` field.
+    TokenError,
+    /// The token endpoint answered an HTTP status that is neither 200 nor an error body.
+    TokenResponseStatus,
+    /// The response is not `application/json` (RFC 6749 §5.1).
+    TokenResponseContentType,
+    /// The body is not valid JSON, or too large, or too deeply nested.
+    TokenResponseNotJson,
+    /// The body is JSON but not a top-level object.
+    TokenResponseNotObject,
+    /// `access_token` missing, not a string, or empty.
+    AccessTokenInvalid,
+    /// `token_type` missing or not Bearer (case-insensitive, RFC 6749 §7.1).
+    TokenTypeUnsupported,
+    /// `expires_in` negative, not finite, or not a number.
+    ExpiresInInvalid,
+    /// `scope` present but not a string.
+    ScopeInvalid,
+    /// `refresh_token` present but not a non-empty string.
+    RefreshTokenInvalid,
+    /// `id_token` present but not a three-part compact JWS.
+    IdTokenInvalid,
+    /// `openid` was requested but no `id_token` came back (OIDC Core §3.1.3.3).
+    IdTokenMissing,
+
+    // ---- transport (adapter) ----
+    /// `fetch` failed (network, CORS, aborted).
+    NetworkError,
+    /// The request timed out.
+    Timeout,
+    /// The server answered with a redirect, which is never followed.
+    RedirectRefused,
+    /// Browser storage needed for the login transaction is unavailable.
+    StorageUnavailable,
+    /// WebCrypto or `crypto.getRandomValues` is unavailable.
+    CryptoUnavailable,
+    /// The API is used outside a browser window (e.g. redirect during SSR).
+    NoBrowserContext,
+
+    // ---- session ----
+    /// No valid access token in memory; the user must log in.
+    LoginRequired,
+    /// A login callback is already being handled by this client.
+    CallbackInProgress,
+}
+
+impl ErrorCode {
+    /// The stable string form exposed to JavaScript as `error.code`.
+    pub const fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidConfig => "invalid_config",
+            InsecureEndpoint => "insecure_endpoint",
+            ProtocolParameterOverride => "protocol_parameter_override",
+            UnsupportedFlow => "unsupported_flow",
+            InsufficientRandomness => "insufficient_randomness",
+            CallbackMalformed => "callback_malformed",
+            StateMissing => "state_missing",
+            StateMismatch => "state_mismatch",
+            TransactionExpired => "transaction_expired",
+            TransactionMismatch => "transaction_mismatch",
+            RedirectUriMismatch => "redirect_uri_mismatch",
+            IssMissing => "iss_missing",
+            IssMismatch => "iss_mismatch",
+            AuthorizationError => "authorization_error",
+            CodeMissing => "code_missing",
+            UnexpectedCallbackParameter => "unexpected_callback_parameter",
+            TokenError => "token_error",
+            TokenResponseStatus => "token_response_status",
+            TokenResponseContentType => "token_response_content_type",
+            TokenResponseNotJson => "token_response_not_json",
+            TokenResponseNotObject => "token_response_not_object",
+            AccessTokenInvalid => "access_token_invalid",
+            TokenTypeUnsupported => "token_type_unsupported",
+            ExpiresInInvalid => "expires_in_invalid",
+            ScopeInvalid => "scope_invalid",
+            RefreshTokenInvalid => "refresh_token_invalid",
+            IdTokenInvalid => "id_token_invalid",
+            IdTokenMissing => "id_token_missing",
+            NetworkError => "network_error",
+            Timeout => "timeout",
+            RedirectRefused => "redirect_refused",
+            StorageUnavailable => "storage_unavailable",
+            CryptoUnavailable => "crypto_unavailable",
+            NoBrowserContext => "no_browser_context",
+            LoginRequired => "login_required",
+            CallbackInProgress => "callback_in_progress",
+        }
+    }
+
+    /// A short, static, human-readable message (never contains request or response data).
+    pub const fn message(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidConfig => "a required option is missing or malformed",
+            InsecureEndpoint => "URL must be absolute https (http only for loopback hosts), without credentials or fragment",
+            ProtocolParameterOverride => "extra parameters may not override protocol parameters",
+            UnsupportedFlow => "only the authorization code flow with PKCE S256 is supported",
+            InsufficientRandomness => "not enough random bytes",
+            CallbackMalformed => "the authorization response could not be parsed",
+            StateMissing => "the authorization response has no state",
+            StateMismatch => "the authorization response state matches no pending login",
+            TransactionExpired => "the login transaction has expired",
+            TransactionMismatch => "the login transaction belongs to another issuer or client",
+            RedirectUriMismatch => "the authorization response arrived at another redirect URI",
+            IssMissing => "the authorization response has no iss although the provider sends it",
+            IssMismatch => "the authorization response iss is not the expected issuer",
+            AuthorizationError => "the authorization server returned an error",
+            CodeMissing => "the authorization response has no code",
+            UnexpectedCallbackParameter => "the authorization response carries tokens or parameters of an unsupported flow",
+            TokenError => "the token endpoint returned an error",
+            TokenResponseStatus => "the token endpoint returned an unexpected HTTP status",
+            TokenResponseContentType => "the token endpoint response is not application/json",
+            TokenResponseNotJson => "the token endpoint response is not valid JSON",
+            TokenResponseNotObject => "the token endpoint response is not a JSON object",
+            AccessTokenInvalid => "the token response has no valid access_token",
+            TokenTypeUnsupported => "the token response token_type is missing or unsupported",
+            ExpiresInInvalid => "the token response expires_in is invalid",
+            ScopeInvalid => "the token response scope is invalid",
+            RefreshTokenInvalid => "the token response refresh_token is invalid",
+            IdTokenInvalid => "the token response id_token is malformed",
+            IdTokenMissing => "openid was requested but the token response has no id_token",
+            NetworkError => "the request failed (network or CORS)",
+            Timeout => "the request timed out",
+            RedirectRefused => "the server answered with a redirect, which is not followed",
+            StorageUnavailable => "sessionStorage is unavailable",
+            CryptoUnavailable => "WebCrypto is unavailable",
+            NoBrowserContext => "this operation needs a browser window",
+            LoginRequired => "no valid session; login required",
+            CallbackInProgress => "a login callback is already being handled",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one error type of spa-oauth: a stable [`ErrorCode`] plus, when an authorization server
+/// sent them, its `error`, `error_description` and `error_uri` (RFC 6749 §4.1.2.1, §5.2),
+/// kept verbatim as untrusted text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    /// Which rule failed.
+    pub code: ErrorCode,
+    /// The server's `error` value (RFC 6749 §5.2), when it sent one.
+    pub error: Option<String>,
+    /// The server's `error_description`, untrusted text.
+    pub error_description: Option<String>,
+    /// The server's `error_uri`, untrusted; never navigate to it automatically.
+    pub error_uri: Option<String>,
+    /// The HTTP status of the response that caused this error, when there was one.
+    pub status: Option<u16>,
+}
+
+impl Error {
+    /// An error with only a code.
+    pub const fn new(code: ErrorCode) -> Self {
+        Error { code, error: None, error_description: None, error_uri: None, status: None }
+    }
+
+    /// The static message of the code.
+    pub const fn message(&self) -> &'static str {
+        self.code.message()
+    }
+
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+}
+
+impl From<ErrorCode> for Error {
+    fn from(code: ErrorCode) -> Self {
+        Error::new(code)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Server fields are untrusted but contain no secret of ours; still keep Debug short.
+        f.debug_struct("Error")
+            .field("code", &self.code.as_str())
+            .field("error", &self.error)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code.as_str())?;
+        f.write_str(": ")?;
+        f.write_str(self.code.message())
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Result alias used across the crate.
+pub type Result<T> = core::result::Result<T, Error>;

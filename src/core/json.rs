@@ -1,0 +1,327 @@
+//! A small, strict JSON reader (RFC 8259) for untrusted server responses.
+//!
+//! Why not `serde_json`: size (ARCHITECTURE §6) and strictness. This reader rejects what a
+//! careful client should not guess about: duplicate member names (a parser-differential vector,
+//! RFC 8259 §4 / RFC 7515 §5.2), lone UTF-16 surrogates, nesting deeper than [`MAX_DEPTH`], input
+//! longer than [`MAX_INPUT`], trailing data. It never panics and never recurses without bound.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Maximum input size in bytes (token, discovery and JWKS documents are far smaller).
+pub const MAX_INPUT: usize = 256 * 1024;
+/// Maximum nesting of arrays and objects.
+pub const MAX_DEPTH: usize = 32;
+
+/// A parsed JSON value. Objects keep member order and have unique names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number as an IEEE 754 double (may be infinite for out-of-range literals).
+    Number(f64),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Value>),
+    /// An object with unique member names.
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// Member `name` of an object (None for other values or absent members).
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Object(members) => members.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// The number, if this is one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+    /// True for objects.
+    pub fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+}
+
+/// Why a document was refused (mapped to an [`ErrorCode`](super::error::ErrorCode) by callers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonError {
+    /// Not JSON, trailing data, bad escape, lone surrogate, or a duplicate member name.
+    Syntax,
+    /// Larger than [`MAX_INPUT`] or deeper than [`MAX_DEPTH`].
+    Limit,
+}
+
+/// Parses a complete JSON text.
+pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
+    if input.len() > MAX_INPUT {
+        return Err(JsonError::Limit);
+    }
+    // A UTF-8 BOM is not allowed by RFC 8259 §8.1 for networked JSON.
+    let text = core::str::from_utf8(input).map_err(|_| JsonError::Syntax)?;
+    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(JsonError::Syntax);
+    }
+    Ok(v)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, lit: &[u8]) -> Result<(), JsonError> {
+        match self.s.get(self.i..self.i + lit.len()) {
+            Some(got) if got == lit => {
+                self.i += lit.len();
+                Ok(())
+            }
+            _ => Err(JsonError::Syntax),
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, JsonError> {
+        if depth > MAX_DEPTH {
+            return Err(JsonError::Limit);
+        }
+        self.ws();
+        match self.peek().ok_or(JsonError::Syntax)? {
+            b'n' => self.eat(b"null").map(|_| Value::Null),
+            b't' => self.eat(b"true").map(|_| Value::Bool(true)),
+            b'f' => self.eat(b"false").map(|_| Value::Bool(false)),
+            b'"' => self.string().map(Value::String),
+            b'[' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(Value::Array(items));
+                        }
+                        _ => return Err(JsonError::Syntax),
+                    }
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                let mut members: Vec<(String, Value)> = Vec::new();
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(Value::Object(members));
+                }
+                loop {
+                    self.ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(JsonError::Syntax);
+                    }
+                    let name = self.string()?;
+                    if members.iter().any(|(k, _)| *k == name) {
+                        return Err(JsonError::Syntax);
+                    }
+                    self.ws();
+                    self.eat(b":")?;
+                    let v = self.value(depth + 1)?;
+                    members.push((name, v));
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(Value::Object(members));
+                        }
+                        _ => return Err(JsonError::Syntax),
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(JsonError::Syntax),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<Value, JsonError> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(JsonError::Syntax),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(JsonError::Syntax);
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(JsonError::Syntax);
+            }
+        }
+        let text = self.s.get(start..self.i).ok_or(JsonError::Syntax)?;
+        let text = core::str::from_utf8(text).map_err(|_| JsonError::Syntax)?;
+        text.parse::<f64>().map(Value::Number).map_err(|_| JsonError::Syntax)
+    }
+
+    fn hex4(&mut self) -> Result<u32, JsonError> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let b = self.peek().ok_or(JsonError::Syntax)?;
+            let d = (b as char).to_digit(16).ok_or(JsonError::Syntax)?;
+            v = (v << 4) | d;
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<String, JsonError> {
+        // Caller checked the opening quote.
+        self.i += 1;
+        let mut out = String::new();
+        loop {
+            let start = self.i;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.i += 1;
+            }
+            let chunk = self.s.get(start..self.i).ok_or(JsonError::Syntax)?;
+            // The input is valid UTF-8 and we stopped at ASCII bytes, so this slice is too.
+            out.push_str(core::str::from_utf8(chunk).map_err(|_| JsonError::Syntax)?);
+            match self.peek() {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let e = self.peek().ok_or(JsonError::Syntax)?;
+                    self.i += 1;
+                    let c = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let cp = if (0xD800..0xDC00).contains(&hi) {
+                                self.eat(b"\\u")?;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(JsonError::Syntax);
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            char::from_u32(cp).ok_or(JsonError::Syntax)?
+                        }
+                        _ => return Err(JsonError::Syntax),
+                    };
+                    out.push(c);
+                }
+                _ => return Err(JsonError::Syntax), // control character or end of input
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn parses_values() {
+        let v = parse(br#" {"a":[1,-2.5e2,true,false,null],"b":"x\u00e9\ud83d\ude00\n","c":{}} "#).unwrap();
+        assert_eq!(v.get("a"), Some(&Value::Array(vec![
+            Value::Number(1.0), Value::Number(-250.0), Value::Bool(true), Value::Bool(false), Value::Null
+        ])));
+        assert_eq!(v.get("b").and_then(Value::as_str), Some("xé😀\n"));
+        assert_eq!(v.get("c"), Some(&Value::Object(vec![])));
+        assert_eq!(parse(b"1e309").unwrap().as_f64(), Some(f64::INFINITY));
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in [&b""[..], b"{", b"{\"", b"{\"a\"}", b"{\"a\":1,}", b"[1,]", b"01", b"1.", b".5", b"-",
+                    b"1e", b"tru", b"nul", b"\"\\x\"", b"\"\\ud800\"", b"\"\\udc00\"", b"\"\\ud800\\u0041\"",
+                    b"\"a\nb\"", b"{} {}", b"NaN", b"Infinity", b"\xff", b"{'a':1}", b"{\"a\":1 \"b\":2}"] {
+            assert_eq!(parse(bad), Err(JsonError::Syntax), "{:?}", core::str::from_utf8(bad));
+        }
+    }
+
+    #[test]
+    fn rejects_duplicate_names() {
+        assert_eq!(parse(br#"{"access_token":"a","access_token":"b"}"#), Err(JsonError::Syntax));
+    }
+
+    #[test]
+    fn limits() {
+        let deep = "[".repeat(MAX_DEPTH + 2);
+        assert_eq!(parse(deep.as_bytes()), Err(JsonError::Limit));
+        let ok = alloc::format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(ok.as_bytes()).is_ok());
+        let big = vec![b' '; MAX_INPUT + 1];
+        assert_eq!(parse(&big), Err(JsonError::Limit));
+    }
+}

@@ -1,0 +1,16 @@
+//! The sans-IO protocol core: no JavaScript, no clock, no randomness, no I/O. Time enters as
+//! `now` (seconds since the Unix epoch), randomness as bytes, HTTP as [`token::HttpRequest`] out
+//! and [`token::HttpResponse`] in. Every function is synchronous, deterministic and total: it
+//! returns an [`error::Error`] with a stable code for any input, never panics.
+
+pub mod authorize;
+pub mod callback;
+pub mod config;
+pub mod error;
+pub mod form;
+pub mod json;
+pub mod pkce;
+pub mod secret;
+pub mod session;
+pub mod token;
+pub mod uri;

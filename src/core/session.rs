@@ -1,0 +1,78 @@
+//! The in-memory session: the token set of one login and the expiry arithmetic on it.
+//! Nothing here is ever serialized: tokens live in memory only (ARCHITECTURE §5).
+
+use alloc::string::String;
+
+use super::secret::{AccessToken, IdToken, RefreshToken};
+use super::token::{TokenResponse, TokenType};
+
+/// The tokens of the current session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Access token (RFC 6749 §1.4).
+    pub access_token: AccessToken,
+    /// Its type.
+    pub token_type: TokenType,
+    /// Absolute expiry, seconds since the epoch; `None` when unknown.
+    pub expires_at: Option<f64>,
+    /// Granted scope.
+    pub scope: String,
+    /// Refresh token, if any (RFC 6749 §1.5).
+    pub refresh_token: Option<RefreshToken>,
+    /// ID token, if any.
+    pub id_token: Option<IdToken>,
+}
+
+impl Session {
+    /// Starts a session from a validated token response.
+    pub fn from_token_response(r: TokenResponse) -> Self {
+        Session {
+            access_token: r.access_token,
+            token_type: r.token_type,
+            expires_at: r.expires_at,
+            scope: r.scope,
+            refresh_token: r.refresh_token,
+            id_token: r.id_token,
+        }
+    }
+
+    /// True when the access token is usable at `now` for at least `margin` more seconds.
+    /// A token of unknown lifetime counts as usable (the resource server will say otherwise).
+    pub fn is_fresh(&self, now: f64, margin: f64) -> bool {
+        match self.expires_at {
+            Some(at) => at - now > margin,
+            None => true,
+        }
+    }
+
+    /// The access token when fresh at `now` (see [`is_fresh`](Self::is_fresh)).
+    pub fn access_token_at(&self, now: f64, margin: f64) -> Option<&AccessToken> {
+        self.is_fresh(now, margin).then_some(&self.access_token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(expires_at: Option<f64>) -> Session {
+        Session {
+            access_token: AccessToken::new("at".into()),
+            token_type: TokenType::Bearer,
+            expires_at,
+            scope: "openid".into(),
+            refresh_token: None,
+            id_token: None,
+        }
+    }
+
+    #[test]
+    fn freshness() {
+        let s = session(Some(100.0));
+        assert!(s.access_token_at(50.0, 0.0).is_some());
+        assert!(s.access_token_at(99.0, 0.0).is_some());
+        assert!(s.access_token_at(100.0, 0.0).is_none());
+        assert!(s.access_token_at(50.0, 60.0).is_none());
+        assert!(session(None).access_token_at(1e12, 0.0).is_some());
+    }
+}

@@ -1,0 +1,194 @@
+//! The little of RFC 3986 that a client needs without a URL crate: split an absolute
+//! `http(s)` URI into its parts, check that an endpoint is safe to send secrets to, and compare
+//! a callback URL with the redirect URI it must match.
+//!
+//! The browser adapter normalises user input with the WHATWG `URL` API first; these checks are
+//! the protocol rules on top and work on any string without panicking.
+
+use alloc::string::String;
+
+use super::error::{ErrorCode, Result};
+
+/// The parts of an absolute hierarchical URI (RFC 3986 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UriParts<'a> {
+    /// Scheme as written (compare case-insensitively).
+    pub scheme: &'a str,
+    /// Host as written (an IPv6 literal keeps its brackets).
+    pub host: &'a str,
+    /// Port digits, when present.
+    pub port: Option<&'a str>,
+    /// Path, possibly empty.
+    pub path: &'a str,
+    /// Query without `?`, when present.
+    pub query: Option<&'a str>,
+    /// Fragment without `#`, when present.
+    pub fragment: Option<&'a str>,
+}
+
+/// Splits an absolute `scheme://authority/path?query#fragment` URI.
+/// Errors with `code` when the string is not one, has user information, or has a bad port.
+pub fn split(uri: &str, code: ErrorCode) -> Result<UriParts<'_>> {
+    if uri.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') {
+        return Err(code.into());
+    }
+    let (scheme, rest) = uri.split_once("://").ok_or(code)?;
+    if scheme.is_empty()
+        || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
+        return Err(code.into());
+    }
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (rest, None),
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err(code.into());
+    }
+    let (host, port) = if let Some(after) = authority.strip_prefix('[') {
+        let end = after.find(']').ok_or(code)?;
+        let host_end = end + 2; // include both brackets
+        let host = authority.get(..host_end).ok_or(code)?;
+        let tail = authority.get(host_end..).ok_or(code)?;
+        match tail {
+            "" => (host, None),
+            t => (host, Some(t.strip_prefix(':').ok_or(code)?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host.contains(':') && !host.starts_with('[') {
+        return Err(code.into());
+    }
+    if let Some(p) = port {
+        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(code.into());
+        }
+    }
+    Ok(UriParts { scheme, host, port, path, query, fragment })
+}
+
+/// True for hosts that never leave the machine: `localhost`, `127.0.0.0/8`, `[::1]`
+/// (RFC 8252 §8.3 treats loopback redirects as acceptable without TLS).
+pub fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
+        return true;
+    }
+    let mut octets = 0;
+    for (i, part) in host.split('.').enumerate() {
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        if i == 0 && part != "127" {
+            return false;
+        }
+        match part.parse::<u16>() {
+            Ok(v) if v <= 255 => octets += 1,
+            _ => return false,
+        }
+    }
+    octets == 4
+}
+
+/// Checks that `uri` may receive protocol messages: absolute, `https` (or `http` to a loopback
+/// host), no user information, no fragment (RFC 6749 §3.1, §3.1.2, §3.2; RFC 9700 §2.6).
+/// Errors: [`ErrorCode::InsecureEndpoint`].
+pub fn check_endpoint(uri: &str) -> Result<UriParts<'_>> {
+    let parts = split(uri, ErrorCode::InsecureEndpoint)?;
+    if parts.fragment.is_some() {
+        return Err(ErrorCode::InsecureEndpoint.into());
+    }
+    if parts.scheme.eq_ignore_ascii_case("https") {
+        return Ok(parts);
+    }
+    if parts.scheme.eq_ignore_ascii_case("http") && is_loopback_host(parts.host) {
+        return Ok(parts);
+    }
+    Err(ErrorCode::InsecureEndpoint.into())
+}
+
+/// `scheme://host[:port]/path` lower-cased where RFC 3986 §6.2.2 says case does not matter,
+/// default ports dropped, empty path as `/` — the part of a callback URL that must equal the
+/// redirect URI (the query may differ: the response adds parameters).
+pub fn base_for_comparison(parts: &UriParts<'_>) -> String {
+    let mut out = String::new();
+    for c in parts.scheme.chars() {
+        out.push(c.to_ascii_lowercase());
+    }
+    out.push_str("://");
+    for c in parts.host.chars() {
+        out.push(c.to_ascii_lowercase());
+    }
+    let default_port = match parts.scheme.to_ascii_lowercase().as_str() {
+        "https" => Some("443"),
+        "http" => Some("80"),
+        _ => None,
+    };
+    if let Some(p) = parts.port {
+        if Some(p) != default_port {
+            out.push(':');
+            out.push_str(p);
+        }
+    }
+    if parts.path.is_empty() {
+        out.push('/');
+    } else {
+        out.push_str(parts.path);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits() {
+        let p = split("https://AS.example:8443/a/b?x=1#f", ErrorCode::InvalidConfig).unwrap();
+        assert_eq!((p.scheme, p.host, p.port, p.path, p.query, p.fragment),
+                   ("https", "AS.example", Some("8443"), "/a/b", Some("x=1"), Some("f")));
+        let p = split("http://[::1]:80", ErrorCode::InvalidConfig).unwrap();
+        assert_eq!((p.host, p.port, p.path), ("[::1]", Some("80"), ""));
+    }
+
+    #[test]
+    fn rejects_bad() {
+        for bad in ["", "noscheme", "https://", "https://u:p@h/", "https://h:x/", "https://h:/",
+                    "https://h:123456/", "https://[::1/", "https://h h/", "https://a:b:c/",
+                    "https://h\\@evil/", "://h/"] {
+            assert!(split(bad, ErrorCode::InvalidConfig).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoint_policy() {
+        assert!(check_endpoint("https://as.example/token").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:3000/token").is_ok());
+        assert!(check_endpoint("http://localhost/token").is_ok());
+        assert!(check_endpoint("http://[::1]:3000/token").is_ok());
+        for bad in ["http://as.example/token", "http://127.0.0.1.evil.example/", "http://1270.0.0.1/",
+                    "javascript://alert(1)", "https://as.example/token#frag", "ftp://127.0.0.1/"] {
+            assert_eq!(check_endpoint(bad).unwrap_err().code, ErrorCode::InsecureEndpoint, "{bad}");
+        }
+    }
+
+    #[test]
+    fn comparison_base() {
+        let a = split("HTTP://127.0.0.1:80?code=1", ErrorCode::InvalidConfig).unwrap();
+        let b = split("http://127.0.0.1/", ErrorCode::InvalidConfig).unwrap();
+        assert_eq!(base_for_comparison(&a), base_for_comparison(&b));
+        let c = split("http://127.0.0.1/cb", ErrorCode::InvalidConfig).unwrap();
+        assert_ne!(base_for_comparison(&c), base_for_comparison(&b));
+    }
+}
