@@ -30,6 +30,6 @@ extern crate alloc;
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use crate::core::error::{Error, ErrorCode};

@@ -102,9 +102,10 @@ pub fn authorization_request(
     if random.len() < RANDOM_BYTES {
         return Err(ErrorCode::InsufficientRandomness.into());
     }
-    let (verifier_bytes, rest) = random.split_at(VERIFIER_BYTES);
-    let (state_bytes, rest) = rest.split_at(STATE_BYTES);
-    let nonce_bytes = rest.get(..STATE_BYTES).ok_or(ErrorCode::InsufficientRandomness)?;
+    let short = || Error::new(ErrorCode::InsufficientRandomness);
+    let verifier_bytes = random.get(..VERIFIER_BYTES).ok_or_else(short)?;
+    let state_bytes = random.get(VERIFIER_BYTES..VERIFIER_BYTES + STATE_BYTES).ok_or_else(short)?;
+    let nonce_bytes = random.get(VERIFIER_BYTES + STATE_BYTES..RANDOM_BYTES).ok_or_else(short)?;
 
     let scope = normalize_scope(&request.scope)?;
     let mut max_age = None;

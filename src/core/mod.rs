@@ -4,6 +4,7 @@
 //! returns an [`error::Error`] with a stable code for any input, never panics.
 
 pub mod authorize;
+pub mod base64url;
 pub mod callback;
 pub mod config;
 pub mod error;

@@ -2,8 +2,6 @@
 //! (RFC 9700 §2.1.1).
 
 use alloc::string::String;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::error::{ErrorCode, Result};
@@ -27,7 +25,7 @@ pub struct PkcePair {
 
 /// base64url without padding (RFC 7636 Appendix A; RFC 4648 §5).
 pub fn base64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    super::base64url::encode(bytes)
 }
 
 /// `code_challenge` for a verifier with the `S256` method (RFC 7636 §4.2).

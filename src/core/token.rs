@@ -128,8 +128,6 @@ fn oauth_error(body: &[u8], status: u16) -> Option<Error> {
 /// Does `s` have the shape of a compact JWS: three base64url parts whose first two decode to
 /// JSON objects (RFC 7515 §7.1)? The signature is checked later, by the OpenID Connect layer.
 pub fn is_compact_jws(s: &str) -> bool {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
     let mut parts = s.split('.');
     let (Some(h), Some(p), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return false;
@@ -138,12 +136,10 @@ pub fn is_compact_jws(s: &str) -> bool {
         return false;
     }
     [h, p].iter().all(|seg| {
-        URL_SAFE_NO_PAD
-            .decode(seg)
-            .ok()
+        super::base64url::decode(seg)
             .and_then(|bytes| json::parse(&bytes).ok())
             .is_some_and(|v| v.is_object())
-    }) && URL_SAFE_NO_PAD.decode(sig).is_ok()
+    }) && super::base64url::decode(sig).is_some()
 }
 
 /// Processes a token endpoint response (RFC 6749 §5.1, §5.2).
@@ -201,8 +197,9 @@ pub fn process_token_response(
         None => None,
         Some(Value::Number(n)) => Some(*n),
         Some(Value::String(s)) if policy.allow_string_expires_in => {
+            // Digits only (at most 12): no sign, no exponent, no date strings.
             let ok = !s.is_empty() && s.len() <= 12 && s.bytes().all(|b| b.is_ascii_digit());
-            Some(if ok { s.parse::<f64>().unwrap_or(f64::NAN) } else { f64::NAN })
+            Some(if ok { s.bytes().fold(0f64, |n, d| n * 10.0 + (d - b'0') as f64) } else { f64::NAN })
         }
         Some(_) => return Err(ErrorCode::ExpiresInInvalid.into()),
     };

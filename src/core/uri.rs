@@ -47,7 +47,7 @@ pub fn split(uri: &str, code: ErrorCode) -> Result<UriParts<'_>> {
         None => (rest, None),
     };
     let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
+        Some(i) => (rest.get(..i).ok_or(code)?, rest.get(i..).ok_or(code)?),
         None => (rest, ""),
     };
     if authority.contains('@') {

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: release wasm, wasm-bindgen --target web, wasm-opt -Oz
+# (npm binaryen, never Debian's), package.json. Prints the size of wasm + JS glue.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+cargo build --release --target wasm32-unknown-unknown --lib -q
+rm -rf pkg && mkdir -p pkg
+wasm-bindgen --target web --out-dir pkg --out-name spa_oauth \
+  target/wasm32-unknown-unknown/release/spa_oauth.wasm
+wasm-opt -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-multivalue --enable-mutable-globals \
+  pkg/spa_oauth_bg.wasm -o pkg/spa_oauth_bg.wasm
+
+# Minify the JS glue the way an app's bundler would (the .d.ts keeps the documentation).
+esbuild pkg/spa_oauth.js --minify --format=esm --log-level=warning --outfile=pkg/spa_oauth.js --allow-overwrite
+
+version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
+cat > pkg/package.json <<JSON
+{
+  "name": "spa-oauth",
+  "version": "$version",
+  "description": "OAuth 2.0 / OpenID Connect client for browser SPAs: Authorization Code + PKCE, tokens in memory only (Rust + WebAssembly)",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "spa_oauth.js",
+  "module": "spa_oauth.js",
+  "types": "spa_oauth.d.ts",
+  "files": ["spa_oauth_bg.wasm", "spa_oauth.js", "spa_oauth.d.ts", "spa_oauth_bg.wasm.d.ts"],
+  "sideEffects": false,
+  "keywords": ["oauth2", "openid-connect", "pkce", "wasm", "spa"]
+}
+JSON
+node scripts/size.mjs --report

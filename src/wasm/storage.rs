@@ -1,0 +1,68 @@
+//! `sessionStorage` for the login transaction only (never tokens): one item per pending
+//! authorization, keyed by its `state`, deleted on use, swept when expired or malformed.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::core::authorize::PendingAuthorization;
+use crate::core::error::{Error, ErrorCode};
+
+use super::sys;
+
+/// Prefix of every key spa-oauth writes.
+pub(crate) const PREFIX: &str = "spa-oauth:txn:";
+
+fn session_storage() -> Result<web_sys::Storage, Error> {
+    sys::window()?
+        .session_storage()
+        .ok()
+        .flatten()
+        .ok_or_else(|| ErrorCode::StorageUnavailable.into())
+}
+
+/// Stores a pending authorization under `PREFIX + state`.
+pub(crate) fn put(pending: &PendingAuthorization) -> Result<(), Error> {
+    let storage = session_storage()?;
+    let mut key = String::from(PREFIX);
+    key.push_str(pending.state.expose());
+    storage
+        .set_item(&key, &pending.to_storage_string())
+        .map_err(|_| ErrorCode::StorageUnavailable.into())
+}
+
+/// Removes and returns the pending authorization stored for `state` (single use: it is gone
+/// from storage whatever happens next). A malformed record is removed and treated as absent.
+pub(crate) fn take(state: &str) -> Result<Option<PendingAuthorization>, Error> {
+    let storage = session_storage()?;
+    let mut key = String::from(PREFIX);
+    key.push_str(state);
+    let raw = storage.get_item(&key).map_err(|_| Error::new(ErrorCode::StorageUnavailable))?;
+    let _ = storage.remove_item(&key);
+    Ok(raw.and_then(|r| PendingAuthorization::from_storage_string(&r).ok()))
+}
+
+fn keys(storage: &web_sys::Storage) -> Vec<String> {
+    let n = storage.length().unwrap_or(0);
+    (0..n)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with(PREFIX))
+        .collect()
+}
+
+/// Deletes expired or unreadable transactions; with `client_id`, also every transaction of
+/// that client (after a failed callback the flow is spent).
+pub(crate) fn sweep(now: u64, client_id: Option<&str>) {
+    let Ok(storage) = session_storage() else { return };
+    for key in keys(&storage) {
+        let keep = match storage.get_item(&key).ok().flatten() {
+            Some(raw) => match PendingAuthorization::from_storage_string(&raw) {
+                Ok(p) => !p.is_expired(now) && client_id.is_none_or(|c| c != p.client_id),
+                Err(_) => false,
+            },
+            None => false,
+        };
+        if !keep {
+            let _ = storage.remove_item(&key);
+        }
+    }
+}

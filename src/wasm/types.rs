@@ -1,0 +1,99 @@
+//! TypeScript declarations for the option and result objects (emitted into `spa_oauth.d.ts`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `AuthClient.create` (RFC 6749 §2, §3; RFC 8414 §2 names in camelCase). */
+export interface AuthClientOptions {
+  /** Issuer identifier, compared by exact string equality (RFC 8414 §2, RFC 9207). */
+  issuer: string;
+  /** `authorization_endpoint` (RFC 6749 §3.1). https, or http on a loopback host. */
+  authorizationEndpoint: string;
+  /** `token_endpoint` (RFC 6749 §3.2). https, or http on a loopback host. */
+  tokenEndpoint: string;
+  /** `client_id` of this public client (RFC 6749 §2.2). */
+  clientId: string;
+  /** `redirect_uri` registered for this client (RFC 6749 §3.1.2), sent exactly as given. */
+  redirectUri: string;
+  /** Default scope of `loginWithRedirect` (RFC 6749 §3.3). Default `"openid"`. */
+  scope?: string;
+  /** RFC 9207 §3 `authorization_response_iss_parameter_supported`: when true (the default),
+   * a callback without `iss` is rejected. Set false only for servers that do not send it. */
+  authorizationResponseIssParameterSupported?: boolean;
+  /** Timeout of back-channel requests in milliseconds. Default 30000. */
+  timeoutMs?: number;
+  /** Opt-in quirk: accept `expires_in` as a numeric string. Default false. */
+  allowStringExpiresIn?: boolean;
+}
+
+/** Options of `loginWithRedirect` / `createAuthorizationUrl`. */
+export interface LoginOptions {
+  /** Scope for this login (RFC 6749 §3.3); defaults to the client's `scope`. */
+  scope?: string;
+  /** Extra authorization request parameters (`prompt`, `login_hint`, `max_age`, `resource`...).
+   * Arrays send the parameter repeatedly (only `resource` may repeat, RFC 8707 §2). Protocol
+   * parameters (`state`, `nonce`, `code_challenge`, `redirect_uri`...) are refused. */
+  extraParams?: Record<string, string | string[]>;
+}
+
+/** Result of `handleRedirectCallback`. */
+export interface CallbackResult {
+  /** Granted scope (RFC 6749 §5.1; the requested scope when the server omitted it). */
+  scope: string;
+  /** Access-token expiry in milliseconds since the epoch, or null when the server gave none. */
+  expiresAt: number | null;
+}
+
+/** Result of `createPkcePair` (RFC 7636 §4.1, §4.2). */
+export interface PkcePair {
+  codeVerifier: string;
+  codeChallenge: string;
+  codeChallengeMethod: "S256";
+}
+
+/** Options of `buildAuthorizationUrl`. */
+export interface AuthorizationUrlOptions {
+  issuer: string;
+  authorizationEndpoint: string;
+  clientId: string;
+  redirectUri: string;
+  scope?: string;
+  extraParams?: Record<string, string | string[]>;
+}
+
+/** Result of `buildAuthorizationUrl`: keep `state`, `nonce`, `codeVerifier` for the callback. */
+export interface AuthorizationUrl {
+  url: string;
+  state: string;
+  nonce: string | null;
+  codeVerifier: string;
+}
+
+/** Stable error codes (`error.code`). See docs/errors.md. */
+export type ErrorCode =
+  | "invalid_config" | "insecure_endpoint" | "protocol_parameter_override" | "unsupported_flow"
+  | "insufficient_randomness" | "callback_malformed" | "state_missing" | "state_mismatch"
+  | "transaction_expired" | "transaction_mismatch" | "redirect_uri_mismatch" | "iss_missing"
+  | "iss_mismatch" | "authorization_error" | "code_missing" | "unexpected_callback_parameter"
+  | "token_error" | "token_response_status" | "token_response_content_type"
+  | "token_response_not_json" | "token_response_not_object" | "access_token_invalid"
+  | "token_type_unsupported" | "expires_in_invalid" | "scope_invalid" | "refresh_token_invalid"
+  | "id_token_invalid" | "id_token_missing" | "network_error" | "timeout" | "redirect_refused"
+  | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"
+  | "callback_in_progress";
+
+/** Every promise of spa-oauth rejects with this shape. */
+export interface SpaOAuthError extends Error {
+  name: "SpaOAuthError";
+  code: ErrorCode;
+  /** The server's `error` (RFC 6749 §4.1.2.1, §5.2), untrusted. */
+  error?: string;
+  /** The server's `error_description`, untrusted text: render as text, never as HTML. */
+  error_description?: string;
+  /** The server's `error_uri`, untrusted: never navigate to it automatically. */
+  error_uri?: string;
+  /** HTTP status of the response that caused the error. */
+  status?: number;
+}
+"#;
