@@ -259,3 +259,36 @@ impl core::error::Error for Error {}
 
 /// Result alias used across the crate.
 pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode::*;
+    use super::*;
+
+    const ALL: &[ErrorCode] = &[
+        InvalidConfig, InsecureEndpoint, ProtocolParameterOverride, UnsupportedFlow, InsufficientRandomness,
+        CallbackMalformed, StateMissing, StateMismatch, TransactionExpired, TransactionMismatch,
+        RedirectUriMismatch, IssMissing, IssMismatch, AuthorizationError, CodeMissing,
+        UnexpectedCallbackParameter, TokenError, TokenResponseStatus, TokenResponseContentType,
+        TokenResponseNotJson, TokenResponseNotObject, AccessTokenInvalid, TokenTypeUnsupported,
+        ExpiresInInvalid, ScopeInvalid, RefreshTokenInvalid, IdTokenInvalid, IdTokenMissing, NetworkError,
+        Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
+        CallbackInProgress,
+    ];
+
+    /// Every code is documented in docs/errors.md and in the TypeScript union, and codes are unique.
+    #[test]
+    fn codes_are_documented_and_unique() {
+        let docs = include_str!("../../docs/errors.md");
+        let ts = include_str!("../wasm/types.rs");
+        for (i, c) in ALL.iter().enumerate() {
+            let s = c.as_str();
+            assert!(docs.contains(&alloc::format!("| `{s}` |")), "{s} missing from docs/errors.md");
+            assert!(ts.contains(&alloc::format!("\"{s}\"")), "{s} missing from the TS ErrorCode union");
+            assert!(ALL.iter().skip(i + 1).all(|o| o.as_str() != s), "{s} duplicated");
+            assert!(!c.message().is_empty());
+        }
+        let documented = docs.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(documented, ALL.len(), "docs/errors.md lists a code that does not exist");
+    }
+}

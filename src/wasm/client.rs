@@ -155,6 +155,13 @@ impl Inner {
     }
 }
 
+impl AuthClient {
+    /// The synchronous core of `AuthClient.create`, for Rust callers and tests.
+    pub fn from_options(options: JsValue) -> Result<AuthClient, JsValue> {
+        read_config(options).map(|inner| AuthClient { inner: Rc::new(inner) }).map_err(to_js_error)
+    }
+}
+
 #[wasm_bindgen]
 impl AuthClient {
     /// Creates a client from explicit endpoints (RFC 8414 §2 metadata names in camelCase).
