@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
-cargo build --release --target wasm32-unknown-unknown --lib -q
+cargo build --release --target wasm32-unknown-unknown --lib -q --no-default-features --features standalone
 rm -rf pkg && mkdir -p pkg
 wasm-bindgen --target web --out-dir pkg --out-name spa_oauth \
   target/wasm32-unknown-unknown/release/spa_oauth.wasm
@@ -14,7 +14,10 @@ wasm-opt -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-
   pkg/spa_oauth_bg.wasm -o pkg/spa_oauth_bg.wasm
 
 # Minify the JS glue the way an app's bundler would (the .d.ts keeps the documentation).
-esbuild pkg/spa_oauth.js --minify --format=esm --log-level=warning --outfile=pkg/spa_oauth.js --allow-overwrite
+# (bundling inlines the small snippet of src/wasm/browser.js).
+esbuild pkg/spa_oauth.js --bundle --minify --format=esm --log-level=warning --outfile=pkg/spa_oauth.min.js
+mv pkg/spa_oauth.min.js pkg/spa_oauth.js && rm -rf pkg/snippets
+node scripts/shrink-imports.mjs pkg/spa_oauth_bg.wasm pkg/spa_oauth.js
 
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 cat > pkg/package.json <<JSON

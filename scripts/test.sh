@@ -20,18 +20,19 @@ echo ok
 
 step "clippy (no unwrap/expect/panic/indexing outside tests)"
 cargo clippy -q --lib -- -D warnings
-cargo clippy -q --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -q --lib --target wasm32-unknown-unknown --no-default-features --features standalone -- -D warnings
 
 step "native tests"
 cargo test -q
 
 step "build pkg/ (release) and size budget"
 bash scripts/build.sh
-node scripts/size.mjs --report   # the budget gate (--check) turns on with the size work (issue 6)
+node scripts/size.mjs --check
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 export CHROMEDRIVER=/usr/bin/chromedriver
-cargo test -q --target wasm32-unknown-unknown
+# With the standalone allocator, so the shipped allocator runs under the browser tests too.
+cargo test -q --target wasm32-unknown-unknown --features standalone
 
 step "node tests (SSR import)"
 node --test tests/node/

@@ -19,6 +19,7 @@
 //! single-use; the transaction expires after 10 minutes; RFC 9207 `iss` is checked; implicit
 //! and hybrid responses are refused; redirects are never followed on back-channel requests;
 //! error messages are static and never contain a token, code or verifier.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),

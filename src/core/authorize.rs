@@ -2,7 +2,7 @@
 //! builds the URL to send the browser to, and the [`PendingAuthorization`] the client must keep
 //! (in `sessionStorage`, one-time use, 10 minutes) until the response comes back.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::config::ClientConfig;
@@ -169,6 +169,23 @@ pub fn authorization_request(
     Ok((url, pending))
 }
 
+/// Decimal digits of `n` (no formatting machinery in the wasm module).
+fn decimal(mut n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    digits.get(i..).map(|d| d.iter().map(|&b| b as char).collect()).unwrap_or_default()
+}
+
 impl PendingAuthorization {
     /// True when the transaction is older than [`TRANSACTION_TTL`] at `now`, or was created
     /// more than a minute in the future (a clock that jumped back cannot extend its life).
@@ -179,8 +196,8 @@ impl PendingAuthorization {
     /// Serializes the transaction for `sessionStorage` (form-encoded, versioned).
     /// Holds the verifier and nonce: store it only for the redirect and delete it on use.
     pub fn to_storage_string(&self) -> String {
-        let created = self.created_at.to_string();
-        let max_age = self.max_age.map(|m| m.to_string());
+        let created = decimal(self.created_at);
+        let max_age = self.max_age.map(decimal);
         let mut pairs: Vec<(&str, &str)> = alloc::vec![
             ("v", "1"),
             ("state", self.state.expose()),
@@ -321,6 +338,13 @@ mod tests {
                    (p.issuer, p.client_id, p.redirect_uri, p.scope, p.max_age, p.created_at));
         for bad in ["", "v=2", "garbage%", &alloc::format!("{s}&state=dup"), &s.replace("created_at=42", "created_at=x")] {
             assert_eq!(PendingAuthorization::from_storage_string(bad).unwrap_err().code, ErrorCode::StateMismatch);
+        }
+    }
+
+    #[test]
+    fn decimal_digits() {
+        for n in [0u64, 7, 10, 1_700_000_000, u64::MAX] {
+            assert_eq!(decimal(n), alloc::format!("{n}"));
         }
     }
 

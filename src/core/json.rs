@@ -83,6 +83,20 @@ pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
     Ok(v)
 }
 
+/// 10^e for 0 <= e <= 400 by binary exponentiation (`f64::powi` needs std).
+fn pow10(mut e: i32) -> f64 {
+    let mut base = 10f64;
+    let mut acc = 1f64;
+    while e > 0 {
+        if e & 1 == 1 {
+            acc *= base;
+        }
+        base *= base;
+        e >>= 1;
+    }
+    acc
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
@@ -238,9 +252,9 @@ impl Parser<'_> {
         let value = if mantissa == 0.0 {
             0.0
         } else if exp10 >= 0 {
-            mantissa * 10f64.powi(exp10.min(400))
+            mantissa * pow10(exp10.min(400))
         } else {
-            mantissa / 10f64.powi((-exp10).min(400))
+            mantissa / pow10((-exp10).min(400))
         };
         Ok(Value::Number(if negative { -value } else { value }))
     }

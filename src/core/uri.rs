@@ -32,43 +32,62 @@ pub fn split(uri: &str, code: ErrorCode) -> Result<UriParts<'_>> {
     if uri.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') {
         return Err(code.into());
     }
-    let (scheme, rest) = uri.split_once("://").ok_or(code)?;
+    // Positions are found on bytes and every piece is taken with `str::get`, which cannot
+    // panic (and keeps core's panic formatting out of the wasm module).
+    let bytes = uri.as_bytes();
+    let find = |from: usize, to: usize, b: u8| -> Option<usize> {
+        bytes.get(from..to)?.iter().position(|&x| x == b).map(|i| i + from)
+    };
+    let len = bytes.len();
+    let colon = find(0, len, b':').ok_or(code)?;
+    if bytes.get(colon + 1..colon + 3) != Some(&b"//"[..]) {
+        return Err(code.into());
+    }
+    let scheme = uri.get(..colon).ok_or(code)?;
     if scheme.is_empty()
         || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
     {
         return Err(code.into());
     }
-    let (rest, fragment) = match rest.split_once('#') {
-        Some((r, f)) => (r, Some(f)),
-        None => (rest, None),
+    let auth_start = colon + 3;
+    let hash = find(auth_start, len, b'#');
+    let fragment = match hash {
+        Some(h) => Some(uri.get(h + 1..).ok_or(code)?),
+        None => None,
     };
-    let (rest, query) = match rest.split_once('?') {
-        Some((r, q)) => (r, Some(q)),
-        None => (rest, None),
+    let before_hash = hash.unwrap_or(len);
+    let qmark = find(auth_start, before_hash, b'?');
+    let query = match qmark {
+        Some(q) => Some(uri.get(q + 1..before_hash).ok_or(code)?),
+        None => None,
     };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (rest.get(..i).ok_or(code)?, rest.get(i..).ok_or(code)?),
-        None => (rest, ""),
-    };
-    if authority.contains('@') {
+    let end = qmark.unwrap_or(before_hash);
+    let slash = find(auth_start, end, b'/').unwrap_or(end);
+    let authority = uri.get(auth_start..slash).ok_or(code)?;
+    let path = uri.get(slash..end).ok_or(code)?;
+    if authority.bytes().any(|b| b == b'@') {
         return Err(code.into());
     }
-    let (host, port) = if let Some(after) = authority.strip_prefix('[') {
-        let end = after.find(']').ok_or(code)?;
-        let host_end = end + 2; // include both brackets
-        let host = authority.get(..host_end).ok_or(code)?;
-        let tail = authority.get(host_end..).ok_or(code)?;
-        match tail {
-            "" => (host, None),
-            t => (host, Some(t.strip_prefix(':').ok_or(code)?)),
+    let abytes = authority.as_bytes();
+    let (host_end, port_start) = if abytes.first() == Some(&b'[') {
+        let close = abytes.iter().position(|&b| b == b']').ok_or(code)?;
+        match abytes.get(close + 1) {
+            None => (close + 1, None),
+            Some(b':') => (close + 1, Some(close + 2)),
+            Some(_) => return Err(code.into()),
         }
     } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
+        match abytes.iter().rposition(|&b| b == b':') {
+            Some(c) => (c, Some(c + 1)),
+            None => (abytes.len(), None),
         }
     };
-    if host.is_empty() || host.contains(':') && !host.starts_with('[') {
+    let host = authority.get(..host_end).ok_or(code)?;
+    let port = match port_start {
+        Some(p) => Some(authority.get(p..).ok_or(code)?),
+        None => None,
+    };
+    if host.is_empty() || host.bytes().any(|b| b == b':') && !host.starts_with('[') {
         return Err(code.into());
     }
     if let Some(p) = port {

@@ -80,24 +80,30 @@ pub(crate) fn login_request(default_scope: &str, options: JsValue) -> Result<Aut
 /// Removes the authorization response parameters from the address bar (BBA "Historic Note",
 /// catalogue BR-01) when `url` is the current location.
 fn clean_address_bar(url: &str) {
-    let Ok(window) = sys::window() else { return };
-    let location = window.location();
-    if location.href().ok().as_deref() != Some(url) {
-        return;
-    }
-    let Ok(parsed) = web_sys::Url::new(url) else { return };
-    let params = parsed.search_params();
+    let names = js_sys::Array::new();
     for name in CALLBACK_PARAMETERS {
-        params.delete(name);
+        names.push(&JsValue::from_str(name));
     }
-    parsed.set_search(&params.to_string().as_string().unwrap_or_default());
-    if let Ok(history) = window.history() {
-        let state = history.state().unwrap_or(JsValue::NULL);
-        let _ = history.replace_state_with_url(&state, "", Some(&parsed.href()));
-    }
+    http::replace_url_without(url, names);
 }
 
 impl Inner {
+    /// Reads the session. `try_borrow` keeps RefCell's panic machinery out of the module; a
+    /// failed borrow cannot happen (single thread, no re-entrant callers) and reads as "none".
+    fn with_session<R>(&self, f: impl FnOnce(Option<&Session>) -> R) -> R {
+        match self.session.try_borrow() {
+            Ok(s) => f(s.as_ref()),
+            Err(_) => f(None),
+        }
+    }
+
+    /// Replaces the session as a whole (never half-updated).
+    fn set_session(&self, session: Option<Session>) {
+        if let Ok(mut s) = self.session.try_borrow_mut() {
+            *s = session;
+        }
+    }
+
     /// Creates the login transaction, stores it, and returns the authorization URL.
     fn begin_login(&self, request: &AuthorizationRequest) -> Result<String, Error> {
         let random = sys::random_bytes(RANDOM_BYTES)?;
@@ -150,7 +156,7 @@ impl Inner {
         set(&result, "scope", &JsValue::from_str(&session.scope));
         set(&result, "expiresAt", &session.expires_at.map_or(JsValue::NULL, |s| JsValue::from_f64(s * 1000.0)));
         // Replace the session only now that everything checked out (no half-applied state).
-        *self.session.borrow_mut() = Some(session);
+        self.set_session(Some(session));
         Ok(result.into())
     }
 }
@@ -237,9 +243,9 @@ impl AuthClient {
     /// `login_required`. Send it only in the `Authorization` header (RFC 6750 §2.1).
     #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string>")]
     pub fn get_access_token(&self) -> Promise {
-        let session = self.inner.session.borrow();
-        match session.as_ref().and_then(|s| s.access_token_at(sys::now_f64(), 0.0)) {
-            Some(t) => Promise::resolve(&JsValue::from_str(t.expose())),
+        let token = self.inner.with_session(|s| s.and_then(|s| s.access_token_at(sys::now_f64(), 0.0)).map(|t| JsValue::from_str(t.expose())));
+        match token {
+            Some(t) => Promise::resolve(&t),
             None => reject(ErrorCode::LoginRequired.into()),
         }
     }
@@ -247,26 +253,26 @@ impl AuthClient {
     /// True when an unexpired access token is in memory.
     #[wasm_bindgen(js_name = isAuthenticated)]
     pub fn is_authenticated(&self) -> bool {
-        self.inner.session.borrow().as_ref().is_some_and(|s| s.is_fresh(sys::now_f64(), 0.0))
+        self.inner.with_session(|s| s.is_some_and(|s| s.is_fresh(sys::now_f64(), 0.0)))
     }
 
     /// Access-token expiry in milliseconds since the epoch; `null` when unknown or logged out.
     #[wasm_bindgen(js_name = getTokenExpiry)]
     pub fn get_token_expiry(&self) -> Option<f64> {
-        self.inner.session.borrow().as_ref().and_then(|s| s.expires_at).map(|s| s * 1000.0)
+        self.inner.with_session(|s| s.and_then(|s| s.expires_at).map(|s| s * 1000.0))
     }
 
     /// The granted scope (RFC 6749 §5.1, §3.3); `null` when logged out.
     #[wasm_bindgen(js_name = getGrantedScope)]
     pub fn get_granted_scope(&self) -> Option<String> {
-        self.inner.session.borrow().as_ref().map(|s| s.scope.clone())
+        self.inner.with_session(|s| s.map(|s| s.scope.clone()))
     }
 
     /// Ends the session locally: drops every token from memory and every pending login
     /// transaction of this client. (Revocation and RP-initiated logout come with the token
     /// lifecycle work.)
     pub fn logout(&self) {
-        self.inner.session.borrow_mut().take();
+        self.inner.set_session(None);
         storage::sweep(sys::now_secs(), Some(&self.inner.config.client_id));
     }
 }

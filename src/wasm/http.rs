@@ -1,19 +1,26 @@
 //! Core [`HttpRequest`] → `fetch` → status, content type and body bytes back to the core.
 //! Redirects are never followed (`redirect: "manual"`), cookies are never sent
 //! (`credentials: "omit"`), nothing is cached, and every request has a timeout
-//! (security catalogue TE-19, TE-20; ARCHITECTURE §5).
+//! (security catalogue TE-19, TE-20; ARCHITECTURE §5). The `fetch` call itself is a few lines
+//! of JavaScript in `browser.js` (smaller than the web-sys bindings it replaces).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response, ResponseType};
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::core::error::{Error, ErrorCode};
 use crate::core::token::HttpRequest;
 
-use super::sys;
+#[wasm_bindgen(module = "/src/wasm/browser.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = httpSend)]
+    async fn http_send(method: &str, url: &str, headers: Array, body: &str, timeout_ms: u32) -> JsValue;
+    #[wasm_bindgen(js_name = replaceUrlWithout)]
+    pub(crate) fn replace_url_without(url: &str, names: Array);
+}
 
 /// What came back, owned.
 pub(crate) struct Fetched {
@@ -22,46 +29,21 @@ pub(crate) struct Fetched {
     pub body: Vec<u8>,
 }
 
-fn is_timeout(e: &JsValue) -> bool {
-    e.dyn_ref::<web_sys::DomException>().is_some_and(|d| d.name() == "TimeoutError")
-}
-
 /// Sends `req` with `fetch`, giving up after `timeout_ms`.
 pub(crate) async fn send(req: &HttpRequest, timeout_ms: u32) -> Result<Fetched, Error> {
-    let window = sys::window()?;
-    let headers = Headers::new().map_err(|_| Error::new(ErrorCode::NetworkError))?;
+    let headers = Array::new();
     for (name, value) in &req.headers {
-        headers.set(name, value).map_err(|_| Error::new(ErrorCode::NetworkError))?;
+        headers.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
     }
-    let init = RequestInit::new();
-    init.set_method(req.method);
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&req.body));
-    init.set_redirect(RequestRedirect::Manual);
-    init.set_credentials(RequestCredentials::Omit);
-    init.set_cache(RequestCache::NoStore);
-    init.set_mode(RequestMode::Cors);
-    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(timeout_ms)));
-    let request = Request::new_with_str_and_init(&req.url, &init).map_err(|_| Error::new(ErrorCode::NetworkError))?;
-
-    let response: Response = match JsFuture::from(window.fetch_with_request(&request)).await {
-        Ok(r) => r.dyn_into().map_err(|_| Error::new(ErrorCode::NetworkError))?,
-        Err(e) if is_timeout(&e) => return Err(ErrorCode::Timeout.into()),
-        Err(_) => return Err(ErrorCode::NetworkError.into()),
-    };
-    if response.type_() == ResponseType::Opaqueredirect || (300..400).contains(&response.status()) {
-        return Err(ErrorCode::RedirectRefused.into());
+    let out = http_send(req.method, &req.url, headers, &req.body, timeout_ms).await;
+    match out.as_f64() {
+        Some(1.0) => return Err(ErrorCode::Timeout.into()),
+        Some(2.0) => return Err(ErrorCode::RedirectRefused.into()),
+        Some(_) => return Err(ErrorCode::NetworkError.into()),
+        None => {}
     }
-    let status = response.status();
-    let content_type = response.headers().get("content-type").ok().flatten();
-    let buffer = match response.array_buffer() {
-        Ok(p) => match JsFuture::from(p).await {
-            Ok(b) => b,
-            Err(e) if is_timeout(&e) => return Err(ErrorCode::Timeout.into()),
-            Err(_) => return Err(ErrorCode::NetworkError.into()),
-        },
-        Err(_) => return Err(ErrorCode::NetworkError.into()),
-    };
-    let body = js_sys::Uint8Array::new(&buffer).to_vec();
-    Ok(Fetched { status, content_type, body })
+    let parts: Array = out.dyn_into().map_err(|_| Error::new(ErrorCode::NetworkError))?;
+    let status = parts.get(0).as_f64().filter(|s| (0.0..1000.0).contains(s)).ok_or(ErrorCode::NetworkError)? as u16;
+    let body: Uint8Array = parts.get(2).dyn_into().map_err(|_| Error::new(ErrorCode::NetworkError))?;
+    Ok(Fetched { status, content_type: parts.get(1).as_string(), body: body.to_vec() })
 }

@@ -2,6 +2,8 @@
 //! It turns core requests-as-data into `fetch` calls, feeds responses back to the core, and
 //! exposes the [`client::AuthClient`] class and a few low-level helpers to JavaScript.
 
+#[cfg(feature = "standalone")]
+pub mod alloc;
 pub mod client;
 mod error;
 mod http;
@@ -12,3 +14,15 @@ mod sys;
 mod types;
 
 
+
+#[cfg(feature = "standalone")]
+#[global_allocator]
+static ALLOCATOR: alloc::SizeClassAlloc = alloc::SizeClassAlloc::new();
+
+/// Without `std`, a panic (unreachable from untrusted input by construction: no unwrap,
+/// expect or indexing in this crate) traps at once, without formatting a message.
+#[cfg(all(feature = "standalone", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -54,7 +54,7 @@ impl Options {
         match self.get(key)? {
             None => Ok(None),
             Some(v) => match v.as_f64() {
-                Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(Some(n as u32)),
+                Some(n) if n >= min as f64 && n <= max as f64 && n == (n as u32) as f64 => Ok(Some(n as u32)),
                 _ => Err(invalid()),
             },
         }

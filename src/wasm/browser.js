@@ -1,0 +1,29 @@
+// Browser plumbing that wasm-bindgen would otherwise express with dozens of web-sys imports
+// (ARCHITECTURE §9: small snippets for what wasm-bindgen expresses poorly). No protocol logic:
+// the Rust core decides what to send and judges what came back.
+
+// fetch with the SDK's fixed transport policy: never follow redirects, never send cookies,
+// never cache, no referrer, abort after `timeoutMs`. Resolves [status, contentType, bytes] or
+// a number: 0 network/CORS failure, 1 timeout, 2 redirect.
+export async function httpSend(method, url, headers, body, timeoutMs) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method, headers, body, redirect: "manual", credentials: "omit", cache: "no-store",
+      mode: "cors", referrerPolicy: "no-referrer", signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) return 2;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return [response.status, response.headers.get("content-type"), bytes];
+  } catch (e) {
+    return e && e.name === "TimeoutError" ? 1 : 0;
+  }
+}
+
+// Removes the named query parameters from the address bar when `url` is the current location.
+export function replaceUrlWithout(url, names) {
+  if (typeof location === "undefined" || location.href !== url) return;
+  const u = new URL(url);
+  for (const n of names) u.searchParams.delete(n);
+  history.replaceState(history.state, "", u.href);
+}
