@@ -81,6 +81,62 @@ pub enum ErrorCode {
     /// `openid` was requested but no `id_token` came back (OIDC Core §3.1.3.3).
     IdTokenMissing,
 
+    // ---- discovery (RFC 8414, OIDC Discovery 1.0) ----
+    /// The metadata document is not a JSON object, or a field has the wrong type.
+    DiscoveryInvalid,
+    /// The metadata `issuer` is not exactly the configured issuer (RFC 8414 §3.3).
+    DiscoveryIssuerMismatch,
+    /// Metadata the operation needs is absent (e.g. no `userinfo_endpoint`, no `jwks_uri`).
+    MetadataMissing,
+
+    // ---- JWKS (RFC 7517) ----
+    /// The JWK Set is not a JSON object with a `keys` array.
+    JwksInvalid,
+    /// No key in the JWK Set can verify this token (unknown `kid`, wrong `kty`/`crv`/`use`/
+    /// `key_ops`/`alg`, RSA below 2048 bits, symmetric keys).
+    KeyNotFound,
+    /// The token has no `kid` and several keys could verify it (policy 3).
+    KeyAmbiguous,
+
+    // ---- JWS / ID token (RFC 7515, OIDC Core §3.1.3.7) ----
+    /// Not a compact JWS: wrong number of parts, bad base64url, header or payload not a JSON
+    /// object.
+    JwsMalformed,
+    /// A JWE (5 parts): encrypted ID tokens are not supported.
+    JweUnsupported,
+    /// `alg` is `none`, HS*, unknown, or not one the client accepts for ID tokens.
+    AlgUnsupported,
+    /// The header carries `crit` (RFC 7515 §4.1.11): no extension is understood.
+    CritUnsupported,
+    /// The signature does not verify with the selected key.
+    SignatureInvalid,
+    /// A required claim is missing or has the wrong type.
+    ClaimInvalid,
+    /// `iss` is not the issuer.
+    IssuerMismatch,
+    /// `aud` does not contain the client, or contains an untrusted audience.
+    AudienceMismatch,
+    /// `azp` is present and not the client, or missing with several audiences.
+    AzpMismatch,
+    /// `exp` is in the past beyond the clock tolerance.
+    TokenExpired,
+    /// `iat` is in the future beyond the tolerance, or too old.
+    IatInvalid,
+    /// `nbf` is in the future beyond the tolerance.
+    NotYetValid,
+    /// `nonce` differs from, or is missing while, the one sent; or present though none was sent.
+    NonceMismatch,
+    /// `at_hash` does not match the access token.
+    AtHashMismatch,
+    /// `auth_time` missing although `max_age` was requested, or too old, or not a number.
+    AuthTimeInvalid,
+
+    // ---- UserInfo (OIDC Core §5.3) ----
+    /// The UserInfo response is not a 200 JSON object (a JWT UserInfo is not supported).
+    UserinfoInvalid,
+    /// The UserInfo `sub` differs from the ID token's (OIDC Core §5.3.2).
+    UserinfoSubMismatch,
+
     // ---- transport (adapter) ----
     /// `fetch` failed (network, CORS, aborted).
     NetworkError,
@@ -135,6 +191,29 @@ impl ErrorCode {
             RefreshTokenInvalid => "refresh_token_invalid",
             IdTokenInvalid => "id_token_invalid",
             IdTokenMissing => "id_token_missing",
+            DiscoveryInvalid => "discovery_invalid",
+            DiscoveryIssuerMismatch => "discovery_issuer_mismatch",
+            MetadataMissing => "metadata_missing",
+            JwksInvalid => "jwks_invalid",
+            KeyNotFound => "key_not_found",
+            KeyAmbiguous => "key_ambiguous",
+            JwsMalformed => "jws_malformed",
+            JweUnsupported => "jwe_unsupported",
+            AlgUnsupported => "alg_unsupported",
+            CritUnsupported => "crit_unsupported",
+            SignatureInvalid => "signature_invalid",
+            ClaimInvalid => "claim_invalid",
+            IssuerMismatch => "issuer_mismatch",
+            AudienceMismatch => "audience_mismatch",
+            AzpMismatch => "azp_mismatch",
+            TokenExpired => "token_expired",
+            IatInvalid => "iat_invalid",
+            NotYetValid => "not_yet_valid",
+            NonceMismatch => "nonce_mismatch",
+            AtHashMismatch => "at_hash_mismatch",
+            AuthTimeInvalid => "auth_time_invalid",
+            UserinfoInvalid => "userinfo_invalid",
+            UserinfoSubMismatch => "userinfo_sub_mismatch",
             NetworkError => "network_error",
             Timeout => "timeout",
             RedirectRefused => "redirect_refused",
@@ -178,6 +257,29 @@ impl ErrorCode {
             RefreshTokenInvalid => "the token response refresh_token is invalid",
             IdTokenInvalid => "the token response id_token is malformed",
             IdTokenMissing => "openid was requested but the token response has no id_token",
+            DiscoveryInvalid => "the provider metadata is malformed",
+            DiscoveryIssuerMismatch => "the provider metadata issuer is not the configured issuer",
+            MetadataMissing => "the provider metadata lacks what this operation needs",
+            JwksInvalid => "the JWK Set is malformed",
+            KeyNotFound => "no key in the JWK Set can verify the token",
+            KeyAmbiguous => "the token has no kid and several keys match",
+            JwsMalformed => "the token is not a well-formed compact JWS",
+            JweUnsupported => "encrypted ID tokens are not supported",
+            AlgUnsupported => "the token's signing algorithm is not accepted",
+            CritUnsupported => "the token's header has critical extensions",
+            SignatureInvalid => "the token signature is invalid",
+            ClaimInvalid => "a required claim is missing or malformed",
+            IssuerMismatch => "the ID token iss is not the issuer",
+            AudienceMismatch => "the ID token aud does not match this client",
+            AzpMismatch => "the ID token azp does not match this client",
+            TokenExpired => "the ID token has expired",
+            IatInvalid => "the ID token iat is in the future or too old",
+            NotYetValid => "the ID token is not valid yet (nbf)",
+            NonceMismatch => "the ID token nonce does not match the login",
+            AtHashMismatch => "the ID token at_hash does not match the access token",
+            AuthTimeInvalid => "the ID token auth_time is missing, malformed or too old",
+            UserinfoInvalid => "the UserInfo response is not a JSON object",
+            UserinfoSubMismatch => "the UserInfo sub differs from the ID token sub",
             NetworkError => "the request failed (network or CORS)",
             Timeout => "the request timed out",
             RedirectRefused => "the server answered with a redirect, which is not followed",
@@ -271,7 +373,11 @@ mod tests {
         RedirectUriMismatch, IssMissing, IssMismatch, AuthorizationError, CodeMissing,
         UnexpectedCallbackParameter, TokenError, TokenResponseStatus, TokenResponseContentType,
         TokenResponseNotJson, TokenResponseNotObject, AccessTokenInvalid, TokenTypeUnsupported,
-        ExpiresInInvalid, ScopeInvalid, RefreshTokenInvalid, IdTokenInvalid, IdTokenMissing, NetworkError,
+        ExpiresInInvalid, ScopeInvalid, RefreshTokenInvalid, IdTokenInvalid, IdTokenMissing,
+        DiscoveryInvalid, DiscoveryIssuerMismatch, MetadataMissing, JwksInvalid, KeyNotFound, KeyAmbiguous,
+        JwsMalformed, JweUnsupported, AlgUnsupported, CritUnsupported, SignatureInvalid, ClaimInvalid,
+        IssuerMismatch, AudienceMismatch, AzpMismatch, TokenExpired, IatInvalid, NotYetValid, NonceMismatch,
+        AtHashMismatch, AuthTimeInvalid, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
         CallbackInProgress,
     ];

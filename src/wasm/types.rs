@@ -79,7 +79,12 @@ export type ErrorCode =
   | "token_error" | "token_response_status" | "token_response_content_type"
   | "token_response_not_json" | "token_response_not_object" | "access_token_invalid"
   | "token_type_unsupported" | "expires_in_invalid" | "scope_invalid" | "refresh_token_invalid"
-  | "id_token_invalid" | "id_token_missing" | "network_error" | "timeout" | "redirect_refused"
+  | "id_token_invalid" | "id_token_missing" | "discovery_invalid" | "discovery_issuer_mismatch"
+  | "metadata_missing" | "jwks_invalid" | "key_not_found" | "key_ambiguous" | "jws_malformed"
+  | "jwe_unsupported" | "alg_unsupported" | "crit_unsupported" | "signature_invalid" | "claim_invalid"
+  | "issuer_mismatch" | "audience_mismatch" | "azp_mismatch" | "token_expired" | "iat_invalid"
+  | "not_yet_valid" | "nonce_mismatch" | "at_hash_mismatch" | "auth_time_invalid" | "userinfo_invalid"
+  | "userinfo_sub_mismatch" | "network_error" | "timeout" | "redirect_refused"
   | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"
   | "callback_in_progress";
 
