@@ -4,7 +4,10 @@
 
 use alloc::string::String;
 
+use alloc::vec::Vec;
+
 use super::error::{ErrorCode, Result};
+use super::jws::Alg;
 use super::uri;
 
 /// Validated client and server configuration. Construct with [`ClientConfig::new`].
@@ -23,6 +26,18 @@ pub struct ClientConfig {
     /// `authorization_response_iss_parameter_supported` (RFC 9207 §3): when true the
     /// authorization response must carry `iss`.
     pub require_iss: bool,
+    /// `jwks_uri` (RFC 8414 §2), needed to verify ID tokens.
+    pub jwks_uri: Option<String>,
+    /// `userinfo_endpoint` (OIDC Discovery §3).
+    pub userinfo_endpoint: Option<String>,
+    /// Accepted ID-token signing algorithms: the configured ones, else the provider's
+    /// `id_token_signing_alg_values_supported` within [`Alg::ALL`], else RS256 (OIDC Core
+    /// §3.1.3.7 step 7; catalogue IT-05).
+    pub id_token_algs: Vec<Alg>,
+    /// Audiences besides `client_id` accepted in ID tokens (policy 8). Empty by default.
+    pub trusted_audiences: Vec<String>,
+    /// Clock tolerance for `exp`/`iat`/`nbf`/`auth_time`, seconds (default 30).
+    pub clock_tolerance: u64,
 }
 
 impl ClientConfig {
@@ -48,7 +63,19 @@ impl ClientConfig {
         uri::check_endpoint(&redirect_uri)?;
         uri::check_endpoint(&authorization_endpoint)?;
         uri::check_endpoint(&token_endpoint)?;
-        Ok(ClientConfig { issuer, client_id, redirect_uri, authorization_endpoint, token_endpoint, require_iss })
+        Ok(ClientConfig {
+            issuer,
+            client_id,
+            redirect_uri,
+            authorization_endpoint,
+            token_endpoint,
+            require_iss,
+            jwks_uri: None,
+            userinfo_endpoint: None,
+            id_token_algs: alloc::vec![Alg::RS256],
+            trusted_audiences: Vec::new(),
+            clock_tolerance: super::id_token::DEFAULT_CLOCK_TOLERANCE,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 
+use super::id_token::IdTokenClaims;
 use super::secret::{AccessToken, IdToken, RefreshToken};
 use super::token::{TokenResponse, TokenType};
 
@@ -21,11 +22,14 @@ pub struct Session {
     pub refresh_token: Option<RefreshToken>,
     /// ID token, if any.
     pub id_token: Option<IdToken>,
+    /// The validated claims of the ID token (signature verified, OIDC Core §3.1.3.7).
+    pub id_claims: Option<IdTokenClaims>,
 }
 
 impl Session {
-    /// Starts a session from a validated token response.
-    pub fn from_token_response(r: TokenResponse) -> Self {
+    /// Starts a session from a validated token response and the validated claims of its ID
+    /// token (when it carried one).
+    pub fn from_token_response(r: TokenResponse, id_claims: Option<IdTokenClaims>) -> Self {
         Session {
             access_token: r.access_token,
             token_type: r.token_type,
@@ -33,6 +37,7 @@ impl Session {
             scope: r.scope,
             refresh_token: r.refresh_token,
             id_token: r.id_token,
+            id_claims,
         }
     }
 
@@ -63,6 +68,7 @@ mod tests {
             scope: "openid".into(),
             refresh_token: None,
             id_token: None,
+            id_claims: None,
         }
     }
 

@@ -9,7 +9,7 @@ export async function httpSend(method, url, headers, body, timeoutMs) {
   let response;
   try {
     response = await fetch(url, {
-      method, headers, body, redirect: "manual", credentials: "omit", cache: "no-store",
+      method, headers, body: method === "GET" ? undefined : body, redirect: "manual", credentials: "omit", cache: "no-store",
       mode: "cors", referrerPolicy: "no-referrer", signal: AbortSignal.timeout(timeoutMs),
     });
     if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) return 2;
@@ -26,4 +26,15 @@ export function replaceUrlWithout(url, names) {
   const u = new URL(url);
   for (const n of names) u.searchParams.delete(n);
   history.replaceState(history.state, "", u.href);
+}
+
+// WebCrypto signature verification: importKey (public JWK, non-extractable, verify only) +
+// verify. Any failure (unsupported algorithm, malformed key) is `false`: fail closed.
+export async function verifySignature(importAlg, jwk, verifyAlg, signature, data) {
+  try {
+    const key = await crypto.subtle.importKey("jwk", jwk, importAlg, false, ["verify"]);
+    return await crypto.subtle.verify(verifyAlg, key, signature, data);
+  } catch (e) {
+    return false;
+  }
 }

@@ -4,6 +4,7 @@
 
 use alloc::rc::Rc;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use js_sys::{Object, Promise};
@@ -13,17 +14,32 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::core::authorize::{self, AuthorizationRequest, PendingAuthorization, RANDOM_BYTES};
 use crate::core::callback::{AuthorizationResponse, CALLBACK_PARAMETERS};
 use crate::core::config::ClientConfig;
+use crate::core::discovery::{self, MetadataKind};
 use crate::core::error::{Error, ErrorCode};
+use crate::core::id_token::{self, IdTokenClaims, DEFAULT_MAX_IAT_AGE};
+use crate::core::jwk::{self, Jwk};
+use crate::core::jws::{self, Alg};
 use crate::core::session::Session;
-use crate::core::token::{self, HttpResponse, TokenResponsePolicy};
+use crate::core::token::{self, HttpRequest, HttpResponse, TokenResponse, TokenResponsePolicy};
 use crate::core::uri;
+use crate::core::userinfo;
 
 use super::error::to_js_error;
 use super::options::{set, Options};
-use super::{http, storage, sys};
+use super::{crypto, http, storage, sys};
 
 /// Default timeout of back-channel requests (openid-client's default, catalogue TE-19).
 const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+/// How long a fetched JWK Set is used before it is fetched again, seconds.
+const JWKS_MAX_AGE: f64 = 600.0;
+/// Minimum time between refetches caused by an unknown `kid`, seconds: a flood of tokens with
+/// random `kid`s causes at most one JWKS request per cooldown.
+const JWKS_REFETCH_COOLDOWN: f64 = 60.0;
+
+struct JwksCache {
+    keys: Vec<Jwk>,
+    fetched_at: f64,
+}
 
 struct Inner {
     config: ClientConfig,
@@ -31,6 +47,9 @@ struct Inner {
     timeout_ms: u32,
     policy: TokenResponsePolicy,
     session: RefCell<Option<Session>>,
+    userinfo: RefCell<Option<String>>,
+    jwks: RefCell<Option<JwksCache>>,
+    last_kid_refetch: Cell<f64>,
     callback_in_progress: Cell<bool>,
 }
 
@@ -45,30 +64,120 @@ fn reject(e: Error) -> Promise {
     Promise::reject(&to_js_error(e))
 }
 
-fn read_config(options: JsValue) -> Result<Inner, Error> {
+/// Options read from JavaScript before anything asynchronous happens.
+struct Settings {
+    issuer: String,
+    client_id: String,
+    redirect_uri: String,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    jwks_uri: Option<String>,
+    userinfo_endpoint: Option<String>,
+    require_iss: Option<bool>,
+    discovery: MetadataKind,
+    algs: Option<Vec<Alg>>,
+    trusted_audiences: Vec<String>,
+    clock_tolerance: u64,
+    default_scope: String,
+    timeout_ms: u32,
+    policy: TokenResponsePolicy,
+}
+
+fn read_settings(options: JsValue) -> Result<Settings, Error> {
     let o = Options::new(options, true)?;
-    let config = ClientConfig::new(
-        o.required_string("issuer")?,
-        o.required_string("clientId")?,
-        o.required_string("redirectUri")?,
-        o.required_string("authorizationEndpoint")?,
-        o.required_string("tokenEndpoint")?,
-        o.boolean("authorizationResponseIssParameterSupported")?.unwrap_or(true),
-    )?;
-    let default_scope = authorize::normalize_scope(&o.string("scope")?.unwrap_or_else(|| "openid".into()))?;
-    let timeout_ms = o.u32_in("timeoutMs", 1, 600_000)?.unwrap_or(DEFAULT_TIMEOUT_MS);
-    let policy = TokenResponsePolicy {
-        allow_string_expires_in: o.boolean("allowStringExpiresIn")?.unwrap_or(false),
-        allow_any_content_type: false,
+    let discovery = match o.string("discovery")?.as_deref() {
+        None | Some("openid-configuration") => MetadataKind::OpenIdConfiguration,
+        Some("oauth-authorization-server") => MetadataKind::OAuthAuthorizationServer,
+        Some(_) => return Err(ErrorCode::InvalidConfig.into()),
     };
+    let algs = match o.string_list("idTokenSigningAlgValues")? {
+        None => None,
+        Some(names) => Some(
+            names.iter().map(|n| Alg::from_name(n).ok_or(ErrorCode::InvalidConfig)).collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    if algs.as_ref().is_some_and(|a| a.is_empty()) {
+        return Err(ErrorCode::InvalidConfig.into());
+    }
+    Ok(Settings {
+        issuer: o.required_string("issuer")?,
+        client_id: o.required_string("clientId")?,
+        redirect_uri: o.required_string("redirectUri")?,
+        authorization_endpoint: o.string("authorizationEndpoint")?,
+        token_endpoint: o.string("tokenEndpoint")?,
+        jwks_uri: o.string("jwksUri")?,
+        userinfo_endpoint: o.string("userinfoEndpoint")?,
+        require_iss: o.boolean("authorizationResponseIssParameterSupported")?,
+        discovery,
+        algs,
+        trusted_audiences: o.string_list("trustedAudiences")?.unwrap_or_default(),
+        clock_tolerance: o.u32_in("clockToleranceSeconds", 0, 600)?.unwrap_or(30) as u64,
+        default_scope: authorize::normalize_scope(&o.string("scope")?.unwrap_or_else(|| "openid".into()))?,
+        timeout_ms: o.u32_in("timeoutMs", 1, 600_000)?.unwrap_or(DEFAULT_TIMEOUT_MS),
+        policy: TokenResponsePolicy {
+            allow_string_expires_in: o.boolean("allowStringExpiresIn")?.unwrap_or(false),
+            allow_any_content_type: false,
+        },
+    })
+}
+
+/// Builds the client from settings and (optional) discovered metadata.
+fn build(s: Settings, metadata: Option<discovery::ProviderMetadata>) -> Result<Inner, Error> {
+    let m = metadata.unwrap_or_default();
+    let missing = || Error::new(ErrorCode::MetadataMissing);
+    let mut config = ClientConfig::new(
+        s.issuer,
+        s.client_id,
+        s.redirect_uri,
+        s.authorization_endpoint.or(m.authorization_endpoint).ok_or_else(missing)?,
+        s.token_endpoint.or(m.token_endpoint).ok_or_else(missing)?,
+        // Explicit endpoints without metadata: strict by default (RFC 9207 iss required).
+        s.require_iss.unwrap_or(if m.issuer.is_empty() { true } else { m.iss_parameter_supported }),
+    )?;
+    for endpoint in [&s.jwks_uri, &s.userinfo_endpoint].into_iter().flatten() {
+        uri::check_endpoint(endpoint)?;
+    }
+    config.jwks_uri = s.jwks_uri.or(m.jwks_uri);
+    config.userinfo_endpoint = s.userinfo_endpoint.or(m.userinfo_endpoint);
+    config.id_token_algs = match s.algs {
+        Some(a) => a,
+        None if !m.id_token_algs.is_empty() => m.id_token_algs,
+        None => alloc::vec![Alg::RS256],
+    };
+    config.trusted_audiences = s.trusted_audiences;
+    config.clock_tolerance = s.clock_tolerance;
     Ok(Inner {
         config,
-        default_scope,
-        timeout_ms,
-        policy,
+        default_scope: s.default_scope,
+        timeout_ms: s.timeout_ms,
+        policy: s.policy,
         session: RefCell::new(None),
+        userinfo: RefCell::new(None),
+        jwks: RefCell::new(None),
+        last_kid_refetch: Cell::new(f64::NEG_INFINITY),
         callback_in_progress: Cell::new(false),
     })
+}
+
+async fn create_inner(options: JsValue) -> Result<Inner, Error> {
+    let s = read_settings(options)?;
+    if s.authorization_endpoint.is_some() && s.token_endpoint.is_some() {
+        return build(s, None);
+    }
+    let url = discovery::metadata_url(&s.issuer, s.discovery)?;
+    let fetched = http::send(&get_request(url), s.timeout_ms).await.map_err(|e| match e.code {
+        ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::RedirectRefused => e,
+        _ => ErrorCode::DiscoveryInvalid.into(),
+    })?;
+    if fetched.status != 200 {
+        return Err(Error::new(ErrorCode::DiscoveryInvalid));
+    }
+    let metadata = discovery::parse_metadata(&fetched.body, &s.issuer)?;
+    build(s, Some(metadata))
+}
+
+fn get_request(url: String) -> HttpRequest {
+    HttpRequest { method: "GET", url, headers: alloc::vec![("accept", "application/json".into())], body: String::new() }
 }
 
 pub(crate) fn login_request(default_scope: &str, options: JsValue) -> Result<AuthorizationRequest, Error> {
@@ -151,34 +260,133 @@ impl Inner {
             sys::now_secs(),
             self.policy,
         )?;
-        let session = Session::from_token_response(response);
+        let id_claims = alloc::boxed::Box::pin(self.validate_id_token(&response, &pending)).await?;
+        let session = Session::from_token_response(response, id_claims);
         let result = Object::new();
         set(&result, "scope", &JsValue::from_str(&session.scope));
         set(&result, "expiresAt", &session.expires_at.map_or(JsValue::NULL, |s| JsValue::from_f64(s * 1000.0)));
         // Replace the session only now that everything checked out (no half-applied state).
         self.set_session(Some(session));
+        if let Ok(mut u) = self.userinfo.try_borrow_mut() {
+            *u = None;
+        }
         Ok(result.into())
+    }
+
+    /// Fetches the JWK Set (never following redirects) and caches it.
+    async fn fetch_jwks(&self) -> Result<(), Error> {
+        let url = self.config.jwks_uri.clone().ok_or(ErrorCode::MetadataMissing)?;
+        uri::check_endpoint(&url)?;
+        let fetched = http::send(&get_request(url), self.timeout_ms).await?;
+        if fetched.status != 200 {
+            // JW-08: fail closed, never skip verification.
+            return Err(Error::new(ErrorCode::JwksInvalid).with_status(fetched.status));
+        }
+        let keys = jwk::parse_jwks(&fetched.body)?;
+        if let Ok(mut c) = self.jwks.try_borrow_mut() {
+            *c = Some(JwksCache { keys, fetched_at: sys::now_f64() });
+        }
+        Ok(())
+    }
+
+    fn cached_key(&self, jws: &jws::UnverifiedJws) -> Option<Result<Jwk, Error>> {
+        let cache = self.jwks.try_borrow().ok()?;
+        let c = cache.as_ref().filter(|c| sys::now_f64() - c.fetched_at < JWKS_MAX_AGE)?;
+        Some(jwk::select_key(&c.keys, jws).cloned())
+    }
+
+    /// The key for `jws`: from the cache, else a fresh JWK Set; an unknown `kid` causes one
+    /// refetch, at most once per cooldown (a key rotation is survived, a kid flood is not amplified).
+    async fn key_for(&self, jws: &jws::UnverifiedJws) -> Result<Jwk, Error> {
+        match self.cached_key(jws) {
+            Some(Ok(key)) => return Ok(key),
+            Some(Err(e)) if e.code != ErrorCode::KeyNotFound => return Err(e),
+            Some(Err(e)) => {
+                let now = sys::now_f64();
+                if now - self.last_kid_refetch.get() < JWKS_REFETCH_COOLDOWN {
+                    return Err(e);
+                }
+                self.last_kid_refetch.set(now);
+            }
+            None => {}
+        }
+        alloc::boxed::Box::pin(self.fetch_jwks()).await?;
+        self.cached_key(jws).unwrap_or_else(|| Err(ErrorCode::KeyNotFound.into()))
+    }
+
+    /// Verifies the ID token of a token response (signature with WebCrypto, then claims), or
+    /// returns `None` when the response has none (and none was required).
+    async fn validate_id_token(&self, response: &TokenResponse, pending: &PendingAuthorization) -> Result<Option<IdTokenClaims>, Error> {
+        let Some(raw) = &response.id_token else { return Ok(None) };
+        let parsed = jws::parse_compact(raw.expose(), &self.config.id_token_algs)?;
+        let key = alloc::boxed::Box::pin(self.key_for(&parsed)).await?;
+        let verified = alloc::boxed::Box::pin(crypto::verify(parsed, &key)).await?;
+        let expect = id_token::Expectations {
+            issuer: &self.config.issuer,
+            client_id: &self.config.client_id,
+            trusted_audiences: &self.config.trusted_audiences,
+            nonce: pending.nonce.as_ref().map(|n| n.expose()),
+            max_age: pending.max_age,
+            access_token: Some(response.access_token.expose()),
+            now: sys::now_secs(),
+            clock_tolerance: self.config.clock_tolerance,
+            max_iat_age: DEFAULT_MAX_IAT_AGE,
+        };
+        id_token::validate(&verified, &expect).map(Some)
+    }
+
+    async fn fetch_userinfo(self: Rc<Self>) -> Result<JsValue, Error> {
+        let endpoint = self.config.userinfo_endpoint.clone().ok_or(ErrorCode::MetadataMissing)?;
+        let (request, sub) = self.with_session(|s| {
+            let s = s.filter(|s| s.is_fresh(sys::now_f64(), 0.0)).ok_or(ErrorCode::LoginRequired)?;
+            let sub = s.id_claims.as_ref().map(|c| c.sub.clone()).ok_or(ErrorCode::LoginRequired)?;
+            Ok::<_, Error>((userinfo::userinfo_request(&endpoint, &s.access_token)?, sub))
+        })?;
+        let fetched = http::send(&request, self.timeout_ms).await?;
+        let json = userinfo::process_userinfo_response(
+            HttpResponse { status: fetched.status, content_type: fetched.content_type.as_deref(), body: &fetched.body },
+            &sub,
+        )?;
+        // The session may have changed while the request was in flight: keep only a match.
+        let still = self.with_session(|s| s.and_then(|s| s.id_claims.as_ref()).is_some_and(|c| c.sub == sub));
+        if !still {
+            return Err(ErrorCode::LoginRequired.into());
+        }
+        let value = js_sys::JSON::parse(&json).map_err(|_| Error::new(ErrorCode::UserinfoInvalid))?;
+        if let Ok(mut u) = self.userinfo.try_borrow_mut() {
+            *u = Some(json);
+        }
+        Ok(value)
     }
 }
 
 impl AuthClient {
     /// The synchronous core of `AuthClient.create`, for Rust callers and tests.
+    /// Explicit endpoints only (no discovery); `metadata_missing` otherwise.
     pub fn from_options(options: JsValue) -> Result<AuthClient, JsValue> {
-        read_config(options).map(|inner| AuthClient { inner: Rc::new(inner) }).map_err(to_js_error)
+        read_settings(options)
+            .and_then(|s| build(s, None))
+            .map(|inner| AuthClient { inner: Rc::new(inner) })
+            .map_err(to_js_error)
     }
 }
 
 #[wasm_bindgen]
 impl AuthClient {
-    /// Creates a client from explicit endpoints (RFC 8414 §2 metadata names in camelCase).
-    /// Rejects with `invalid_config` or `insecure_endpoint` (endpoints must be https, or http on
-    /// a loopback host).
+    /// Creates a client. Without `authorizationEndpoint` and `tokenEndpoint` it reads the
+    /// provider metadata first (OIDC Discovery §4, or RFC 8414 §3 with
+    /// `discovery: "oauth-authorization-server"`): the metadata `issuer` must equal `issuer`
+    /// exactly, endpoints must be https (loopback excepted), redirects are not followed.
+    /// Rejects with `invalid_config`, `insecure_endpoint`, `discovery_invalid`,
+    /// `discovery_issuer_mismatch`, `metadata_missing`, `network_error`, `timeout`.
     #[wasm_bindgen(unchecked_return_type = "Promise<AuthClient>")]
     pub fn create(#[wasm_bindgen(unchecked_param_type = "AuthClientOptions")] options: JsValue) -> Promise {
-        match read_config(options) {
-            Ok(inner) => Promise::resolve(&JsValue::from(AuthClient { inner: Rc::new(inner) })),
-            Err(e) => reject(e),
-        }
+        future_to_promise(async move {
+            match create_inner(options).await {
+                Ok(inner) => Ok(JsValue::from(AuthClient { inner: Rc::new(inner) })),
+                Err(e) => Err(to_js_error(e)),
+            }
+        })
     }
 
     /// Starts a login (RFC 6749 §4.1.1 + RFC 7636 §4.3): stores the transaction (state, nonce,
@@ -268,11 +476,52 @@ impl AuthClient {
         self.inner.with_session(|s| s.map(|s| s.scope.clone()))
     }
 
+    /// The validated claims of the current ID token (signature verified with WebCrypto, claims
+    /// checked per OIDC Core §3.1.3.7), or `null`.
+    #[wasm_bindgen(js_name = getIdTokenClaims, unchecked_return_type = "IdTokenClaims | null")]
+    pub fn get_id_token_claims(&self) -> JsValue {
+        self.inner
+            .with_session(|s| s.and_then(|s| s.id_claims.as_ref()).map(|c| js_sys::JSON::parse(&c.json).ok()))
+            .flatten()
+            .unwrap_or(JsValue::NULL)
+    }
+
+    /// Calls the UserInfo endpoint (OIDC Core §5.3) with the access token in the
+    /// `Authorization` header and resolves its claims; `sub` must equal the ID token's.
+    /// Rejects with `login_required`, `metadata_missing`, `userinfo_invalid`,
+    /// `userinfo_sub_mismatch`, `network_error`, `timeout`, `redirect_refused`.
+    #[wasm_bindgen(js_name = getUserInfo, unchecked_return_type = "Promise<UserInfo>")]
+    pub fn get_user_info(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { inner.fetch_userinfo().await.map_err(to_js_error) })
+    }
+
+    /// The user: the validated ID-token claims merged with the last UserInfo response (which
+    /// wins for claims it carries), or `null` when logged out.
+    #[wasm_bindgen(js_name = getUser, unchecked_return_type = "UserInfo | null")]
+    pub fn get_user(&self) -> JsValue {
+        let claims = self.get_id_token_claims();
+        if claims.is_null() {
+            return claims;
+        }
+        let info = self.inner.userinfo.try_borrow().ok().and_then(|u| u.as_ref().and_then(|j| js_sys::JSON::parse(j).ok()));
+        match info {
+            Some(info) => {
+                let merged = Object::assign(&Object::new(), claims.unchecked_ref());
+                Object::assign(&merged, info.unchecked_ref()).into()
+            }
+            None => claims,
+        }
+    }
+
     /// Ends the session locally: drops every token from memory and every pending login
     /// transaction of this client. (Revocation and RP-initiated logout come with the token
     /// lifecycle work.)
     pub fn logout(&self) {
         self.inner.set_session(None);
+        if let Ok(mut u) = self.inner.userinfo.try_borrow_mut() {
+            *u = None;
+        }
         storage::sweep(sys::now_secs(), Some(&self.inner.config.client_id));
     }
 }

@@ -29,13 +29,26 @@ pub(crate) struct Fetched {
     pub body: Vec<u8>,
 }
 
+/// A boxed future: awaiting it at several call sites does not copy its state machine into
+/// each caller (a size measure; see BENCHMARKS.md).
+pub(crate) type LocalFuture<'a, T> = core::pin::Pin<alloc::boxed::Box<dyn core::future::Future<Output = T> + 'a>>;
+
 /// Sends `req` with `fetch`, giving up after `timeout_ms`.
-pub(crate) async fn send(req: &HttpRequest, timeout_ms: u32) -> Result<Fetched, Error> {
+pub(crate) fn send(req: &HttpRequest, timeout_ms: u32) -> LocalFuture<'_, Result<Fetched, Error>> {
+    alloc::boxed::Box::pin(send_inner(req, timeout_ms))
+}
+
+async fn send_inner(req: &HttpRequest, timeout_ms: u32) -> Result<Fetched, Error> {
     let headers = Array::new();
     for (name, value) in &req.headers {
         headers.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
     }
     let out = http_send(req.method, &req.url, headers, &req.body, timeout_ms).await;
+    decode(out)
+}
+
+#[inline(never)]
+fn decode(out: JsValue) -> Result<Fetched, Error> {
     match out.as_f64() {
         Some(1.0) => return Err(ErrorCode::Timeout.into()),
         Some(2.0) => return Err(ErrorCode::RedirectRefused.into()),

@@ -5,6 +5,7 @@
 #[cfg(feature = "standalone")]
 pub mod alloc;
 pub mod client;
+pub mod crypto;
 mod error;
 mod http;
 mod options;

@@ -60,6 +60,15 @@ impl Options {
         }
     }
 
+    /// `string[]` → strings.
+    pub(crate) fn string_list(&self, key: &str) -> Result<Option<Vec<String>>, Error> {
+        let Some(v) = self.get(key)? else { return Ok(None) };
+        if !Array::is_array(&v) {
+            return Err(invalid());
+        }
+        Array::from(&v).iter().map(|item| item.as_string().ok_or_else(invalid)).collect::<Result<Vec<_>, _>>().map(Some)
+    }
+
     /// `Record<string, string | string[]>` → ordered pairs.
     pub(crate) fn params(&self, key: &str) -> Result<Vec<(String, String)>, Error> {
         let Some(obj) = self.get(key)? else { return Ok(Vec::new()) };

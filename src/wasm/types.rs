@@ -8,23 +8,60 @@ const TS_TYPES: &'static str = r#"
 export interface AuthClientOptions {
   /** Issuer identifier, compared by exact string equality (RFC 8414 §2, RFC 9207). */
   issuer: string;
-  /** `authorization_endpoint` (RFC 6749 §3.1). https, or http on a loopback host. */
-  authorizationEndpoint: string;
+  /** `authorization_endpoint` (RFC 6749 §3.1). https, or http on a loopback host. Omit it
+   * (and `tokenEndpoint`) to use discovery. */
+  authorizationEndpoint?: string;
   /** `token_endpoint` (RFC 6749 §3.2). https, or http on a loopback host. */
-  tokenEndpoint: string;
+  tokenEndpoint?: string;
   /** `client_id` of this public client (RFC 6749 §2.2). */
   clientId: string;
   /** `redirect_uri` registered for this client (RFC 6749 §3.1.2), sent exactly as given. */
   redirectUri: string;
   /** Default scope of `loginWithRedirect` (RFC 6749 §3.3). Default `"openid"`. */
   scope?: string;
-  /** RFC 9207 §3 `authorization_response_iss_parameter_supported`: when true (the default),
-   * a callback without `iss` is rejected. Set false only for servers that do not send it. */
+  /** RFC 9207 §3 `authorization_response_iss_parameter_supported`: when true, a callback
+   * without `iss` is rejected. Default: the metadata's value with discovery, true with explicit
+   * endpoints. */
   authorizationResponseIssParameterSupported?: boolean;
   /** Timeout of back-channel requests in milliseconds. Default 30000. */
   timeoutMs?: number;
   /** Opt-in quirk: accept `expires_in` as a numeric string. Default false. */
   allowStringExpiresIn?: boolean;
+  /** Which metadata to discover when endpoints are not given: OIDC Discovery (default) or
+   * RFC 8414 (`/.well-known/oauth-authorization-server`, path-inserted). */
+  discovery?: "openid-configuration" | "oauth-authorization-server";
+  /** `jwks_uri` (RFC 8414 §2); needed to verify ID tokens when endpoints are explicit. */
+  jwksUri?: string;
+  /** `userinfo_endpoint` (OIDC Discovery §3). */
+  userinfoEndpoint?: string;
+  /** Accepted ID-token `alg`s (subset of RS256/384/512, PS256/384/512, ES256/384/512, EdDSA).
+   * Default: the provider's `id_token_signing_alg_values_supported` within that set, else RS256. */
+  idTokenSigningAlgValues?: string[];
+  /** Audiences besides `clientId` accepted in ID tokens (then `azp` must be `clientId`). */
+  trustedAudiences?: string[];
+  /** Clock tolerance for `exp`/`iat`/`nbf`/`auth_time` in seconds. Default 30. */
+  clockToleranceSeconds?: number;
+}
+
+/** Validated ID-token claims (OIDC Core §2). */
+export interface IdTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  auth_time?: number;
+  nonce?: string;
+  azp?: string;
+  [claim: string]: unknown;
+}
+
+/** UserInfo claims (OIDC Core §5.1). */
+export interface UserInfo {
+  sub: string;
+  name?: string;
+  email?: string;
+  [claim: string]: unknown;
 }
 
 /** Options of `loginWithRedirect` / `createAuthorizationUrl`. */
