@@ -32,7 +32,7 @@ node scripts/size.mjs --check
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 export CHROMEDRIVER=/usr/bin/chromedriver
 # With the standalone allocator, so the shipped allocator runs under the browser tests too.
-cargo test --target wasm32-unknown-unknown --features standalone --test web   # (the runner rejects -q)
+cargo test --target wasm32-unknown-unknown --features standalone --test web --test oidc_web   # (the runner rejects -q)
 
 step "node tests (SSR import)"
 node --test tests/node/
