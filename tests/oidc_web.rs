@@ -117,3 +117,17 @@ async fn claims_are_checked_after_the_signature() {
     // No kid and one key (IT-31): accepted.
     assert_eq!(verify_code(&token, &keys).await, Ok(()));
 }
+
+/// The data-driven vectors of `tests/vectors/*.json`, the same rows the native tests run.
+#[wasm_bindgen_test]
+fn vectors_pass_in_the_browser() {
+    use spa_oauth::core::vectors;
+    for (name, (failures, n)) in [
+        ("jws", vectors::run_jws(include_str!("vectors/jws.json"))),
+        ("claims", vectors::run_claims(include_str!("vectors/claims.json"))),
+        ("keys", vectors::run_keys(include_str!("vectors/keys.json"))),
+    ] {
+        assert!(n >= 15, "{name}: only {n} vectors loaded");
+        assert!(failures.is_empty(), "{name}: {failures:#?}");
+    }
+}

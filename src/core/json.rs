@@ -56,6 +56,79 @@ impl Value {
     pub fn is_object(&self) -> bool {
         matches!(self, Value::Object(_))
     }
+
+    /// Serializes the value as JSON text (numbers as integers when they are whole; test vectors
+    /// and diagnostics only).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => {
+                if n.is_finite() && *n == (*n as i64) as f64 {
+                    let mut v = *n as i64;
+                    if v < 0 {
+                        out.push('-');
+                        v = -v;
+                    }
+                    let mut digits = Vec::new();
+                    loop {
+                        digits.push(b'0' + (v % 10) as u8);
+                        v /= 10;
+                        if v == 0 {
+                            break;
+                        }
+                    }
+                    out.extend(digits.iter().rev().map(|&d| d as char));
+                } else {
+                    out.push_str("null");
+                }
+            }
+            Value::String(s) => {
+                out.push('"');
+                for c in s.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c if (c as u32) < 0x20 => {
+                            out.push_str("\\u00");
+                            out.push(char::from_digit((c as u32) >> 4, 16).unwrap_or('0'));
+                            out.push(char::from_digit((c as u32) & 15, 16).unwrap_or('0'));
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push('"');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Value::Object(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    Value::String(k.clone()).write(out);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
 }
 
 /// Why a document was refused (mapped to an [`ErrorCode`](super::error::ErrorCode) by callers).
@@ -355,6 +428,14 @@ mod tests {
                     b"\"a\nb\"", b"{} {}", b"NaN", b"Infinity", b"\xff", b"{'a':1}", b"{\"a\":1 \"b\":2}"] {
             assert_eq!(parse(bad), Err(JsonError::Syntax), "{:?}", core::str::from_utf8(bad));
         }
+    }
+
+    #[test]
+    fn serializes_round_trip() {
+        let text = r#"{"a":[1,-2,true,null,"x\"\\\n"],"b":{}}"#;
+        let v = parse(text.as_bytes()).unwrap();
+        assert_eq!(parse(v.to_json().as_bytes()).unwrap(), v);
+        assert_eq!(v.to_json(), r#"{"a":[1,-2,true,null,"x\"\\\u000a"],"b":{}}"#);
     }
 
     #[test]

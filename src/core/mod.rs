@@ -20,3 +20,4 @@ pub mod session;
 pub mod token;
 pub mod uri;
 pub mod userinfo;
+pub mod vectors;
