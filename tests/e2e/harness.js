@@ -1,0 +1,321 @@
+// End-to-end harness: the real provider + demo server (www/serve.js) and Debian's Chromium
+// driven by playwright-core. Not a test file itself (node --test picks up *.test.js only).
+//
+// Each test file that starts its own stack must use its own ports: node --test runs files in
+// parallel processes. Defaults: demo 5273, provider 3100 (E2E_DEMO_PORT / E2E_PROVIDER_PORT).
+
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+import { startDemo } from '../../www/serve.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..');
+const PROFILES_DIR = path.join(HERE, '.profiles'); // git-ignored
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// The package under test (default: the repository's pkg/, built by `npm run build`).
+export const PKG_DIR = path.resolve(ROOT, process.env.SPA_OAUTH_PKG_DIR ?? 'pkg');
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+  '--disable-breakpad',
+];
+
+/** Throws a readable error when the package or the browser is missing. */
+export function checkPrerequisites() {
+  const missing = [];
+  if (!existsSync(path.join(PKG_DIR, 'spa_oauth.js'))) {
+    missing.push(`${path.join(PKG_DIR, 'spa_oauth.js')} (run \`npm run build\`)`);
+  }
+  if (!existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (apt-get install chromium)`);
+  if (missing.length) throw new Error(`e2e prerequisites missing: ${missing.join(', ')}`);
+}
+
+/** Provider (with test hooks) + demo server on test ports. */
+export async function startStack({
+  demoPort = Number(process.env.E2E_DEMO_PORT ?? 5273),
+  providerPort = Number(process.env.E2E_PROVIDER_PORT ?? 3100),
+  providerOptions = {},
+} = {}) {
+  return startDemo({
+    demoPort,
+    providerPort,
+    quiet: true,
+    pkgDir: PKG_DIR,
+    providerOptions: { testHooks: true, ...providerOptions },
+  });
+}
+
+const openBrowsers = new Set();
+
+/** Close every browser still open (e.g. after a test timed out while its browser was busy). */
+export async function closeAllBrowsers() {
+  await Promise.allSettled([...openBrowsers].map((b) => b.close()));
+}
+
+/**
+ * A fresh Chromium profile (persistent context in a new temp dir) with recorders attached to its
+ * page. close() also removes the profile directory.
+ */
+export async function openBrowser(stack) {
+  await mkdir(PROFILES_DIR, { recursive: true });
+  const userDataDir = await mkdtemp(path.join(PROFILES_DIR, 'profile-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+  } catch (err) {
+    await rm(userDataDir, { recursive: true, force: true });
+    throw err;
+  }
+  // The provider's dev pages @import web fonts from the internet; fail those fast.
+  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort());
+
+  const page = context.pages()[0] ?? await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const rec = record(page, stack);
+
+  let closing;
+  const browser = {
+    context,
+    page,
+    rec,
+    close() {
+      closing ??= (async () => {
+        await context.close().catch(() => {});
+        await rm(userDataDir, { recursive: true, force: true });
+        openBrowsers.delete(browser);
+      })();
+      return closing;
+    },
+  };
+  openBrowsers.add(browser);
+  return browser;
+}
+
+/** Everything the page did that the tests look at. */
+function record(page, stack) {
+  const { tokenEndpoint } = stack.config;
+  const rec = {
+    requests: [], // { url, method, isNavigation, postData, headers }
+    tokenResponses: [], // parsed JSON bodies of POST tokenEndpoint responses
+    callbackUrls: [], // navigations to the redirect URI carrying code= or error=
+    console: [], // console message texts + page errors
+    consoleEntries: [], // { type, text, url } (url: the script/page the message came from)
+    pending: [],
+    /**
+     * Wait (bounded) for the async captures (response bodies, headers). A body the page never
+     * reads may never finish loading, so this never throws: what did not arrive is missing.
+     */
+    async settle(timeoutMs = 3000) {
+      const until = Date.now() + timeoutMs;
+      while (this.pending.length && Date.now() < until) {
+        const batch = this.pending.splice(0);
+        // eslint-disable-next-line no-await-in-loop
+        const done = await Promise.race([
+          Promise.allSettled(batch).then(() => true),
+          new Promise((resolve) => { setTimeout(resolve, Math.max(0, until - Date.now()), false).unref(); }),
+        ]);
+        if (!done) return false;
+      }
+      return this.pending.length === 0;
+    },
+    tokenRequests() {
+      return this.requests.filter((r) => r.method === 'POST' && r.url.split('?')[0] === tokenEndpoint);
+    },
+  };
+
+  page.on('request', (request) => {
+    const entry = {
+      url: request.url(),
+      method: request.method(),
+      isNavigation: request.isNavigationRequest(),
+      postData: request.postData(),
+      headers: null,
+    };
+    rec.requests.push(entry);
+    rec.pending.push(request.allHeaders().then((h) => { entry.headers = h; }, () => {}));
+    if (entry.isNavigation && request.frame() === page.mainFrame()) {
+      const url = new URL(entry.url);
+      if (url.href.startsWith(stack.redirectUri.split('?')[0])
+        && (url.searchParams.has('code') || url.searchParams.has('error'))) {
+        rec.callbackUrls.push(entry.url);
+      }
+    }
+  });
+  page.on('response', (response) => {
+    const request = response.request();
+    if (request.method() === 'POST' && response.url().split('?')[0] === tokenEndpoint) {
+      rec.pending.push(response.json().then(
+        (body) => { rec.tokenResponses.push({ status: response.status(), body }); },
+        () => { rec.tokenResponses.push({ status: response.status(), body: null }); },
+      ));
+    }
+  });
+  page.on('console', (msg) => {
+    rec.console.push(`[${msg.type()}] ${msg.text()}`);
+    rec.consoleEntries.push({ type: msg.type(), text: msg.text(), url: msg.location()?.url ?? '' });
+  });
+  page.on('pageerror', (err) => {
+    rec.console.push(`[pageerror] ${err?.stack ?? err}`);
+    rec.consoleEntries.push({ type: 'pageerror', text: String(err?.stack ?? err), url: page.url() });
+  });
+  return rec;
+}
+
+/** Wait until the demo app left the "loading" state; returns the state. */
+export async function waitForAppState(page) {
+  await page.waitForSelector('body[data-state="ready"], body[data-state="authenticated"], body[data-state="error"]');
+  return page.evaluate(() => document.body.dataset.state);
+}
+
+/** The error the demo page shows. */
+export async function shownError(page) {
+  return page.evaluate(() => ({
+    code: document.getElementById('error-code').textContent,
+    error: document.getElementById('error-error').textContent,
+    description: document.getElementById('error-description').textContent,
+    message: document.getElementById('error-message').textContent,
+  }));
+}
+
+/** Fill the provider's dev login form (any login/password is accepted). */
+export async function providerLogin(page, stack, login) {
+  await page.waitForURL((url) => url.origin === stack.issuer, { waitUntil: 'commit' });
+  // Either the login form or the provider's error page (e.g. a rejected authorization request).
+  await page.locator('input[name="login"], body > pre').first().waitFor();
+  if (!(await page.locator('input[name="login"]').count())) {
+    const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ');
+    throw new Error(`provider error page at ${page.url()}: ${text}`);
+  }
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill('any-password');
+  await page.locator('button[type="submit"]').click();
+}
+
+/** On the provider's consent form: "Continue" (consent) or the "[ Cancel ]" link (deny). */
+export async function providerConsent(page, { deny = false } = {}) {
+  await page.locator('input[name="prompt"][value="consent"]').waitFor({ state: 'attached' });
+  if (deny) {
+    await page.getByRole('link', { name: '[ Cancel ]' }).click();
+  } else {
+    await page.locator('button[type="submit"]').click();
+  }
+}
+
+/** Open the demo, click "Log in", log in and consent at the provider; wait for the app. */
+export async function fullLogin(page, stack, { login = 'alice', deny = false } = {}) {
+  await page.goto(stack.url, { waitUntil: 'commit' });
+  const initial = await waitForAppState(page);
+  if (initial !== 'ready') {
+    throw new Error(`demo page not ready before login: ${initial} ${JSON.stringify(await shownError(page))}`);
+  }
+  await page.locator('#login').click();
+  await providerLogin(page, stack, login);
+  await providerConsent(page, { deny });
+  await page.waitForURL((url) => url.origin === stack.demoOrigin, { waitUntil: 'commit' });
+  return waitForAppState(page);
+}
+
+/** Everything the demo origin persisted: web storage, IndexedDB contents, Cache Storage. */
+export async function dumpBrowserState(page, context, stack) {
+  const inPage = await page.evaluate(async () => {
+    const webStorage = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => {
+      const k = s.key(i);
+      return [k, s.getItem(k)];
+    }));
+    const databases = indexedDB.databases ? await indexedDB.databases() : [];
+    const idbContents = [];
+    for (const { name } of databases) {
+      // eslint-disable-next-line no-await-in-loop
+      const dump = await new Promise((resolve) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => resolve({ name, error: String(open.error) });
+        open.onsuccess = () => {
+          const db = open.result;
+          const stores = Array.from(db.objectStoreNames);
+          if (!stores.length) { db.close(); resolve({ name, stores: {} }); return; }
+          const tx = db.transaction(stores, 'readonly');
+          const out = {};
+          for (const store of stores) {
+            const req = tx.objectStore(store).getAll();
+            req.onsuccess = () => { out[store] = req.result; };
+          }
+          tx.oncomplete = () => { db.close(); resolve({ name, stores: out }); };
+          tx.onerror = () => { db.close(); resolve({ name, error: String(tx.error) }); };
+        };
+      });
+      idbContents.push(dump);
+    }
+    const cacheEntries = [];
+    if (globalThis.caches) {
+      for (const key of await caches.keys()) {
+        // eslint-disable-next-line no-await-in-loop
+        const cache = await caches.open(key);
+        // eslint-disable-next-line no-await-in-loop
+        for (const req of await cache.keys()) cacheEntries.push(`${key} ${req.url}`);
+      }
+    }
+    return {
+      href: location.href,
+      localStorage: webStorage(localStorage),
+      sessionStorage: webStorage(sessionStorage),
+      indexedDB: { databases, contents: idbContents },
+      cacheStorage: cacheEntries,
+      documentCookie: document.cookie,
+      historyState: JSON.stringify(history.state),
+    };
+  });
+  return {
+    ...inPage,
+    pageUrl: page.url(),
+    demoCookies: await context.cookies(stack.demoOrigin),
+    allCookies: await context.cookies(),
+  };
+}
+
+/** Secret strings to search for: tokens from the captured token response (+ the ID token's parts). */
+export function secretsOf(tokenResponse) {
+  const secrets = {};
+  for (const name of ['access_token', 'refresh_token', 'id_token']) {
+    const value = tokenResponse?.[name];
+    if (typeof value === 'string' && value) secrets[name] = value;
+  }
+  if (secrets.id_token) {
+    const [, payload, signature] = secrets.id_token.split('.');
+    if (payload) secrets['id_token payload'] = payload;
+    if (signature) secrets['id_token signature'] = signature;
+  }
+  return secrets;
+}
+
+/** Names of the secrets found anywhere in haystack (any JSON-able value). */
+export function findSecrets(haystack, secrets) {
+  const text = typeof haystack === 'string' ? haystack : JSON.stringify(haystack);
+  const decoded = safeDecode(text);
+  return Object.entries(secrets)
+    .filter(([, value]) => value && (text.includes(value) || decoded.includes(value)))
+    .map(([name]) => name);
+}
+
+function safeDecode(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

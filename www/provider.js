@@ -1,0 +1,361 @@
+// Local OpenID provider for the demo SPA and the end-to-end tests.
+//
+// A real, certified OpenID provider (npm `oidc-provider`), configured for one public browser
+// client. FOR LOCAL DEVELOPMENT AND TESTS ONLY: the built-in development login/consent forms
+// (`features.devInteractions`) accept ANY username and password, state is kept in memory, and
+// keys are generated at every start.
+//
+//   node www/provider.js            # issuer http://127.0.0.1:3000
+//   PORT=3100 node www/provider.js  # another port
+//
+// Programmatic use (tests, www/serve.js):
+//   const op = await startProvider({ port: 3100, clientRedirectUris: ['http://127.0.0.1:5273/'],
+//                                    testHooks: true });
+//   op.issuer; op.requests(); op.resetRequests(); await op.close();
+
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
+
+import Provider, { errors } from 'oidc-provider';
+
+export const CLIENT_ID = 'spa-demo';
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+export const API_SCOPES = ['data:read', 'data:write', 'exec:sandbox'];
+
+const HOST = '127.0.0.1';
+
+/** Fresh signing keys (RS256 + ES256) as a private JWKS; nothing is persisted. */
+function generateJwks() {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  return {
+    keys: [
+      // The first RS256 key signs ID tokens by default (id_token_signed_response_alg RS256).
+      { ...rsa, kid: `rs256-${randomUUID()}`, alg: 'RS256', use: 'sig' },
+      { ...ec, kid: `es256-${randomUUID()}`, alg: 'ES256', use: 'sig' },
+    ],
+  };
+}
+
+/**
+ * A tiny per-instance in-memory adapter (the library's default one prints a development warning
+ * and is fine too; this one keeps each provider instance's state apart and dies with it).
+ */
+function createMemoryAdapterFactory() {
+  const store = new Map(); // key -> { payload, expiresAt }
+  const grantIndex = new Map(); // grantId -> Set<key>
+  const uidIndex = new Map(); // session uid -> key
+  const userCodeIndex = new Map(); // user code -> key
+
+  const get = (key) => {
+    const entry = store.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+      store.delete(key);
+      return undefined;
+    }
+    return entry.payload;
+  };
+
+  return class MemoryAdapter {
+    constructor(model) {
+      this.model = model;
+    }
+
+    key(id) {
+      return `${this.model}:${id}`;
+    }
+
+    async upsert(id, payload, expiresIn) {
+      const key = this.key(id);
+      const expiresAt = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined;
+      store.set(key, { payload, expiresAt });
+      if (payload.grantId) {
+        if (!grantIndex.has(payload.grantId)) grantIndex.set(payload.grantId, new Set());
+        grantIndex.get(payload.grantId).add(key);
+      }
+      if (this.model === 'Session' && payload.uid) uidIndex.set(payload.uid, key);
+      if (payload.userCode) userCodeIndex.set(payload.userCode, key);
+    }
+
+    async find(id) {
+      return get(this.key(id));
+    }
+
+    async findByUid(uid) {
+      const key = uidIndex.get(uid);
+      return key ? get(key) : undefined;
+    }
+
+    async findByUserCode(userCode) {
+      const key = userCodeIndex.get(userCode);
+      return key ? get(key) : undefined;
+    }
+
+    async consume(id) {
+      const payload = get(this.key(id));
+      if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+    }
+
+    async destroy(id) {
+      store.delete(this.key(id));
+    }
+
+    async revokeByGrantId(grantId) {
+      for (const key of grantIndex.get(grantId) ?? []) store.delete(key);
+      grantIndex.delete(grantId);
+    }
+  };
+}
+
+function page(title, body) {
+  // Self-contained HTML (the library's default pages @import web fonts that cannot load here).
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${title}</title>
+<style>body{font-family:sans-serif;max-width:32em;margin:2em auto}pre{white-space:pre-wrap}</style>
+</head><body>${body}</body></html>`;
+}
+
+const htmlEscape = (value) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Form params recorded for these routes (never the dev login form: it carries a password). */
+const RECORD_BODY_ROUTES = new Set([
+  'token', 'revocation', 'introspection', 'pushed_authorization_request', 'authorization',
+  'end_session', 'end_session_confirm', 'userinfo',
+]);
+
+/**
+ * Start the provider on 127.0.0.1.
+ *
+ * @param {object} [options]
+ * @param {number} [options.port=3000]
+ * @param {string[]} [options.clientRedirectUris=['http://127.0.0.1:5173/']] redirect URIs of
+ *   `spa-demo` (also its post_logout_redirect_uris; their origins are the CORS allow-list)
+ * @param {number} [options.accessTokenTTL=600] access token lifetime in seconds
+ * @param {number} [options.idTokenTTL=3600]
+ * @param {number} [options.refreshTokenTTL=86400]
+ * @param {string} [options.resourceIndicator] the API's resource indicator / audience
+ *   (default `http://127.0.0.1:<port>/api`)
+ * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests and
+ *   POST /__test/reset (never enable outside tests)
+ * @param {boolean} [options.quiet=false] do not print the listening line
+ */
+export async function startProvider({
+  port = 3000,
+  clientRedirectUris = ['http://127.0.0.1:5173/'],
+  accessTokenTTL = 600,
+  idTokenTTL = 3600,
+  refreshTokenTTL = 24 * 60 * 60,
+  resourceIndicator,
+  testHooks = false,
+  quiet = false,
+} = {}) {
+  const issuer = `http://${HOST}:${port}`;
+  const apiResource = resourceIndicator ?? `${issuer}/api`;
+  const allowedOrigins = new Set(clientRedirectUris.map((uri) => new URL(uri).origin));
+
+  const configuration = {
+    adapter: createMemoryAdapterFactory(),
+    clients: [{
+      client_id: CLIENT_ID,
+      client_name: 'spa-oauth demo',
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: clientRedirectUris,
+      post_logout_redirect_uris: clientRedirectUris,
+      // Only the provider's own `scopes` may be listed here (API scopes come from resource
+      // servers, see getResourceServerInfo); an API scope would make the client invalid.
+      scope: OIDC_SCOPES.join(' '),
+    }],
+    scopes: OIDC_SCOPES,
+    responseTypes: ['code'], // authorization code flow only (no implicit / hybrid)
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    async findAccount(ctx, id) {
+      return {
+        accountId: id,
+        async claims() {
+          return {
+            sub: id,
+            name: `User ${id}`,
+            preferred_username: id,
+            email: `${id}@example.test`,
+            email_verified: true,
+          };
+        },
+      };
+    },
+    jwks: generateJwks(),
+    cookies: {
+      keys: [randomBytes(32).toString('base64url')],
+    },
+    pkce: {
+      // S256 is the only method oidc-provider supports; require PKCE for every client.
+      required: () => true,
+    },
+    // CORS only for the origins of the client's redirect URIs.
+    clientBasedCORS(ctx, origin, client) {
+      if (!origin || origin === 'null') return false;
+      return client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin);
+    },
+    // A public SPA client gets a refresh token whenever it may use the grant (by default only
+    // with offline_access + prompt=consent) ...
+    async issueRefreshToken(ctx, client) {
+      return client.grantTypeAllowed('refresh_token');
+    },
+    // ... and it is rotated on every use; re-use of a rotated one answers invalid_grant.
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: (ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
+      AuthorizationCode: 60,
+      IdToken: idTokenTTL,
+      RefreshToken(ctx, token, client) {
+        // Rotated tokens of a public client keep the remaining lifetime of the original one.
+        if (ctx?.oidc?.entities.RotatedRefreshToken && client.clientAuthMethod === 'none'
+          && !token.isSenderConstrained()) {
+          return ctx.oidc.entities.RotatedRefreshToken.remainingTTL;
+        }
+        return refreshTokenTTL;
+      },
+      Interaction: 60 * 60,
+      Session: 24 * 60 * 60,
+      Grant: 24 * 60 * 60,
+    },
+    features: {
+      devInteractions: { enabled: true }, // any login/password: LOCAL USE ONLY
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.body = page('Sign out', `<h1>Sign out from ${htmlEscape(ctx.host)}?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`);
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.body = page('Signed out', '<h1>Signed out</h1>');
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined, // no resource asked -> opaque AT for userinfo
+        useGrantedResource: async () => false,
+        async getResourceServerInfo(ctx, indicator) {
+          if (indicator !== apiResource) throw new errors.InvalidTarget();
+          return {
+            audience: apiResource,
+            scope: API_SCOPES.join(' '),
+            accessTokenTTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = page('Error', `<h1>Error</h1>${Object.entries(out)
+        .map(([k, v]) => `<pre><strong>${htmlEscape(k)}</strong>: ${htmlEscape(v)}</pre>`).join('')}`);
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+
+  // ---- request recording (test hooks) -------------------------------------------------------
+  const recorded = [];
+  if (testHooks) {
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/__test/requests' && ctx.method === 'GET') {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = recorded;
+        return;
+      }
+      if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
+        recorded.length = 0;
+        ctx.status = 204;
+        return;
+      }
+      const entry = {
+        time: Date.now(),
+        method: ctx.method,
+        path: ctx.path,
+        query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
+        origin: ctx.get('origin') || null,
+        authorizationScheme: ctx.get('authorization').split(' ')[0] || null,
+        contentType: ctx.get('content-type') || null,
+        route: null,
+        body: null,
+        status: null,
+      };
+      recorded.push(entry);
+      try {
+        await next();
+      } finally {
+        entry.status = ctx.status;
+        // ctx.oidc exists only on provider routes; the body is parsed by the provider itself
+        // (reading it here before next() would consume the stream), so pick it up afterwards.
+        if (Object.getOwnPropertyDescriptor(ctx, 'oidc')) {
+          entry.route = ctx.oidc.route ?? null;
+          if (RECORD_BODY_ROUTES.has(entry.route) && ctx.oidc.body
+            && typeof ctx.oidc.body === 'object') {
+            entry.body = { ...ctx.oidc.body };
+          }
+        }
+      }
+    });
+  }
+
+  const server = createServer(provider.callback());
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // Keep-alive sockets from browsers would otherwise hold close() open.
+  const sockets = new Set();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  if (!quiet) {
+    console.log(`OpenID provider (local, dev-only login: any username/password) at ${issuer}`);
+  }
+
+  return {
+    issuer,
+    port,
+    clientId: CLIENT_ID,
+    resourceIndicator: apiResource,
+    allowedOrigins: [...allowedOrigins],
+    provider,
+    server,
+    /** Copy of the recorded requests (only with testHooks). */
+    requests: () => structuredClone(recorded),
+    resetRequests: () => { recorded.length = 0; },
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    }),
+  };
+}
+
+// Standalone: node www/provider.js
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const port = Number(process.env.PORT ?? 3000);
+  const redirects = process.env.REDIRECT_URIS?.split(',').filter(Boolean);
+  const op = await startProvider({
+    port,
+    ...(redirects?.length ? { clientRedirectUris: redirects } : {}),
+    testHooks: process.env.TEST_HOOKS === '1',
+  });
+  const stop = () => op.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,251 @@
+// Demo: the local OpenID provider + a tiny static server for the demo SPA and the built package.
+//
+//   npm run demo          (builds pkg/ first, then runs this file)
+//   node www/serve.js     (pkg/ must already be built)
+//
+// Environment: DEMO_PORT (default 5173), PROVIDER_PORT (default 3000).
+//
+// Serves, on 127.0.0.1 only:
+//   /              www/app/            (index.html, app.js, app.css)
+//   /pkg/          pkg/                (the wasm-bindgen --target web output)
+//   /config.json   issuer, endpoints (from the provider's discovery document), clientId,
+//                  redirectUri, scope for the demo page
+//
+// FOR LOCAL USE ONLY: the provider's development login form accepts any username/password.
+
+import { existsSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { CLIENT_ID, startProvider } from './provider.js';
+
+const HOST = '127.0.0.1';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const APP_DIR = path.join(HERE, 'app');
+const DEFAULT_PKG_DIR = path.resolve(HERE, '..', 'pkg');
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.ts': 'text/plain; charset=utf-8', // .d.ts
+  '.map': 'application/json; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+export const DEFAULT_SCOPE = 'openid profile email';
+
+function contentSecurityPolicy(providerOrigin) {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    `connect-src 'self' ${providerOrigin}`,
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * Map a URL path to a file below one of the roots, or null. Rejects anything that could leave the
+ * root: encoded or literal `..`, backslashes, NUL, dot files, and symlinks pointing outside.
+ */
+async function resolveFile(urlPath, pkgDir) {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return null;
+  const segments = decoded.split('/');
+  if (segments.some((s) => s === '..' || s.startsWith('.'))) return null;
+
+  let root;
+  let rel;
+  if (decoded === '/pkg' || decoded.startsWith('/pkg/')) {
+    root = pkgDir;
+    rel = decoded.slice('/pkg/'.length);
+  } else {
+    root = APP_DIR;
+    rel = decoded.slice(1);
+  }
+  if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+
+  const candidate = path.resolve(root, rel);
+  if (!candidate.startsWith(root + path.sep)) return null;
+  try {
+    const [realRoot, realFile] = await Promise.all([realpath(root), realpath(candidate)]);
+    if (!realFile.startsWith(realRoot + path.sep)) return null;
+    const info = await stat(realFile);
+    return info.isFile() ? realFile : null;
+  } catch {
+    return null;
+  }
+}
+
+function listen(server, port) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Start the provider and the static server.
+ *
+ * @param {object} [options]
+ * @param {number} [options.demoPort=5173]
+ * @param {number} [options.providerPort=3000]
+ * @param {string} [options.scope] default scope the demo page logs in with
+ * @param {string} [options.pkgDir] directory served at /pkg/ (default: the repository's pkg/)
+ * @param {object} [options.providerOptions] extra options for startProvider (e.g. testHooks,
+ *   accessTokenTTL)
+ * @param {boolean} [options.quiet=false]
+ * @returns {Promise<{ url: string, demoOrigin: string, redirectUri: string, issuer: string,
+ *   provider: object, config: object, close(): Promise<void> }>}
+ */
+export async function startDemo({
+  demoPort = 5173,
+  providerPort = 3000,
+  scope = DEFAULT_SCOPE,
+  pkgDir = DEFAULT_PKG_DIR,
+  providerOptions = {},
+  quiet = false,
+} = {}) {
+  const demoOrigin = `http://${HOST}:${demoPort}`;
+  const redirectUri = `${demoOrigin}/`;
+
+  const provider = await startProvider({
+    port: providerPort,
+    clientRedirectUris: [redirectUri],
+    quiet: true,
+    ...providerOptions,
+  });
+
+  let server;
+  try {
+    // Endpoints come from the provider's own discovery document, as a real deployment would.
+    const discoveryUrl = `${provider.issuer}/.well-known/openid-configuration`;
+    const metadata = await (await fetch(discoveryUrl)).json();
+    if (metadata.issuer !== provider.issuer) throw new Error('discovery issuer mismatch');
+    const config = {
+      issuer: metadata.issuer,
+      authorizationEndpoint: metadata.authorization_endpoint,
+      tokenEndpoint: metadata.token_endpoint,
+      userinfoEndpoint: metadata.userinfo_endpoint,
+      revocationEndpoint: metadata.revocation_endpoint,
+      endSessionEndpoint: metadata.end_session_endpoint,
+      jwksUri: metadata.jwks_uri,
+      authorizationResponseIssParameterSupported:
+        metadata.authorization_response_iss_parameter_supported === true,
+      clientId: CLIENT_ID,
+      redirectUri,
+      scope,
+    };
+    const configBody = JSON.stringify(config, null, 2);
+    const providerOrigin = new URL(provider.issuer).origin;
+    const baseHeaders = {
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': contentSecurityPolicy(providerOrigin),
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'X-Frame-Options': 'DENY',
+    };
+
+    server = createServer(async (req, res) => {
+      const send = (status, body, headers = {}) => {
+        res.writeHead(status, { ...baseHeaders, ...headers });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      };
+      try {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          send(405, 'method not allowed', { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
+          return;
+        }
+        const { pathname } = new URL(req.url, demoOrigin);
+        if (pathname === '/config.json') {
+          send(200, configBody, { 'Content-Type': CONTENT_TYPES['.json'] });
+          return;
+        }
+        const file = await resolveFile(pathname, pkgDir);
+        if (!file) {
+          send(404, 'not found', { 'Content-Type': 'text/plain; charset=utf-8' });
+          return;
+        }
+        const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
+        send(200, await readFile(file), { 'Content-Type': type });
+      } catch {
+        if (!res.headersSent) send(500, 'internal error', { 'Content-Type': 'text/plain' });
+        else res.destroy();
+      }
+    });
+    const sockets = new Set();
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await listen(server, demoPort);
+
+    if (!quiet) {
+      if (!existsSync(path.join(pkgDir, 'spa_oauth.js'))) {
+        console.warn('warning: pkg/spa_oauth.js not found: run `npm run build` first');
+      }
+      console.log(`Demo SPA:  ${demoOrigin}/   <- open this`);
+      console.log(`Provider:  ${provider.issuer}  (local development OpenID provider)`);
+      console.log('Any username/password works on the provider\'s dev login form (local use only).');
+    }
+
+    return {
+      url: `${demoOrigin}/`,
+      demoOrigin,
+      redirectUri,
+      issuer: provider.issuer,
+      provider,
+      config,
+      server,
+      close: async () => {
+        await Promise.all([
+          new Promise((resolve) => {
+            server.close(() => resolve());
+            for (const socket of sockets) socket.destroy();
+          }),
+          provider.close(),
+        ]);
+      },
+    };
+  } catch (err) {
+    server?.close();
+    await provider.close();
+    throw err;
+  }
+}
+
+// Standalone: node www/serve.js
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const demo = await startDemo({
+    demoPort: Number(process.env.DEMO_PORT ?? 5173),
+    ...(process.env.SPA_OAUTH_PKG_DIR ? { pkgDir: path.resolve(process.env.SPA_OAUTH_PKG_DIR) } : {}),
+    providerPort: Number(process.env.PROVIDER_PORT ?? 3000),
+  });
+  const stop = () => demo.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
