@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use super::authorize::PendingAuthorization;
 use super::config::ClientConfig;
-use super::error::{Error, ErrorCode, Result};
+use super::error::{Error, ErrorCode, Result, ServerDetail};
 use super::form;
 use super::secret::{constant_time_eq, AuthorizationCode};
 use super::uri;
@@ -112,13 +112,12 @@ impl AuthorizationResponse {
             return Err(ErrorCode::UnexpectedCallbackParameter.into());
         }
         if let Some(error) = self.param("error") {
-            return Err(Error {
-                code: ErrorCode::AuthorizationError,
+            return Err(Error::with_detail(ErrorCode::AuthorizationError, ServerDetail {
                 error: Some(error.into()),
                 error_description: self.param("error_description").map(String::from),
                 error_uri: self.param("error_uri").map(String::from),
                 status: None,
-            });
+            }));
         }
         match self.param("code") {
             Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code.into())),
@@ -208,9 +207,9 @@ mod tests {
         let s = p.state.expose();
         let e = run(&format!("error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&error_uri=javascript%3Ax&state={s}&iss={ISS}"), Some(&p)).unwrap_err();
         assert_eq!(e.code, ErrorCode::AuthorizationError);
-        assert_eq!(e.error.as_deref(), Some("access_denied"));
-        assert_eq!(e.error_description.as_deref(), Some("<b>no</b>"));
-        assert_eq!(e.error_uri.as_deref(), Some("javascript:x"));
+        assert_eq!(e.error(), Some("access_denied"));
+        assert_eq!(e.error_description(), Some("<b>no</b>"));
+        assert_eq!(e.error_uri(), Some("javascript:x"));
         // AR-13: an error with a wrong state / iss is a state / iss failure.
         assert_eq!(code_of(run(&format!("error=access_denied&state=bad&iss={ISS}"), Some(&p))), ErrorCode::StateMismatch);
         assert_eq!(code_of(run(&format!("error=access_denied&state={s}&iss=evil"), Some(&p))), ErrorCode::IssMismatch);

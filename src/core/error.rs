@@ -298,27 +298,39 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// What the server said about an error (RFC 6749 §4.1.2.1, §5.2), verbatim and untrusted.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ServerDetail {
+    /// `error`.
+    pub error: Option<String>,
+    /// `error_description`: untrusted text, never render it as HTML.
+    pub error_description: Option<String>,
+    /// `error_uri`: untrusted, never navigate to it automatically.
+    pub error_uri: Option<String>,
+    /// HTTP status of the response.
+    pub status: Option<u16>,
+}
+
 /// The one error type of spa-oauth: a stable [`ErrorCode`] plus, when an authorization server
-/// sent them, its `error`, `error_description` and `error_uri` (RFC 6749 §4.1.2.1, §5.2),
-/// kept verbatim as untrusted text.
+/// sent them, its `error`, `error_description` and `error_uri` (RFC 6749 §4.1.2.1, §5.2) and the
+/// HTTP status. Two words wide (the server's details are boxed), so the many `Result`s of the
+/// protocol code stay cheap.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {
     /// Which rule failed.
     pub code: ErrorCode,
-    /// The server's `error` value (RFC 6749 §5.2), when it sent one.
-    pub error: Option<String>,
-    /// The server's `error_description`, untrusted text.
-    pub error_description: Option<String>,
-    /// The server's `error_uri`, untrusted; never navigate to it automatically.
-    pub error_uri: Option<String>,
-    /// The HTTP status of the response that caused this error, when there was one.
-    pub status: Option<u16>,
+    detail: Option<alloc::boxed::Box<ServerDetail>>,
 }
 
 impl Error {
     /// An error with only a code.
     pub const fn new(code: ErrorCode) -> Self {
-        Error { code, error: None, error_description: None, error_uri: None, status: None }
+        Error { code, detail: None }
+    }
+
+    /// An error carrying what the server said.
+    pub fn with_detail(code: ErrorCode, detail: ServerDetail) -> Self {
+        Error { code, detail: Some(alloc::boxed::Box::new(detail)) }
     }
 
     /// The static message of the code.
@@ -326,9 +338,30 @@ impl Error {
         self.code.message()
     }
 
-    pub(crate) fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
-        self
+    /// The server's `error` value, when it sent one.
+    pub fn error(&self) -> Option<&str> {
+        self.detail.as_ref()?.error.as_deref()
+    }
+
+    /// The server's `error_description`, untrusted text.
+    pub fn error_description(&self) -> Option<&str> {
+        self.detail.as_ref()?.error_description.as_deref()
+    }
+
+    /// The server's `error_uri`, untrusted.
+    pub fn error_uri(&self) -> Option<&str> {
+        self.detail.as_ref()?.error_uri.as_deref()
+    }
+
+    /// The HTTP status of the response that caused this error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.detail.as_ref()?.status
+    }
+
+    pub(crate) fn with_status(self, status: u16) -> Self {
+        let mut detail = self.detail.map(|d| *d).unwrap_or_default();
+        detail.status = Some(status);
+        Error::with_detail(self.code, detail)
     }
 }
 
@@ -343,8 +376,8 @@ impl fmt::Debug for Error {
         // Server fields are untrusted but contain no secret of ours; still keep Debug short.
         f.debug_struct("Error")
             .field("code", &self.code.as_str())
-            .field("error", &self.error)
-            .field("status", &self.status)
+            .field("error", &self.error())
+            .field("status", &self.status())
             .finish()
     }
 }

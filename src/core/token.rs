@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::authorize::{scope_contains, PendingAuthorization};
 use super::config::ClientConfig;
-use super::error::{Error, ErrorCode, Result};
+use super::error::{Error, ErrorCode, Result, ServerDetail};
 use super::form;
 use super::json::{self, JsonError, Value};
 use super::secret::{AccessToken, AuthorizationCode, IdToken, RefreshToken};
@@ -116,13 +116,12 @@ fn oauth_error(body: &[u8], status: u16) -> Option<Error> {
         return None;
     }
     let text = |name: &str| v.get(name).and_then(Value::as_str).map(String::from);
-    Some(Error {
-        code: ErrorCode::TokenError,
+    Some(Error::with_detail(ErrorCode::TokenError, ServerDetail {
         error: Some(error.into()),
         error_description: text("error_description"),
         error_uri: text("error_uri"),
         status: Some(status),
-    })
+    }))
 }
 
 /// Does `s` have the shape of a compact JWS: three base64url parts whose first two decode to
@@ -287,11 +286,11 @@ mod tests {
     #[test]
     fn te02_te04_status_and_errors() {
         let e = process(400, JSON, r#"{"error":"invalid_grant","error_description":"<i>spent</i>","error_uri":"https://x"}"#).unwrap_err();
-        assert_eq!((e.code, e.error.as_deref(), e.error_description.as_deref(), e.status), (ErrorCode::TokenError, Some("invalid_grant"), Some("<i>spent</i>"), Some(400)));
+        assert_eq!((e.code, e.error(), e.error_description(), e.status()), (ErrorCode::TokenError, Some("invalid_grant"), Some("<i>spent</i>"), Some(400)));
         for (status, body) in [(201, "{}"), (204, ""), (500, "oops"), (400, "{}"), (401, r#"{"error":7}"#), (302, ""), (0, "")] {
             let e = process(status, JSON, body).unwrap_err();
             assert_eq!(e.code, ErrorCode::TokenResponseStatus, "{status} {body}");
-            assert_eq!(e.status, Some(status));
+            assert_eq!(e.status(), Some(status));
         }
     }
 

@@ -17,16 +17,16 @@ pub fn to_js_error(e: Error) -> JsValue {
     let err: JsValue = js_sys::Error::new(e.message()).into();
     set(&err, "name", &JsValue::from_str("SpaOAuthError"));
     set(&err, "code", &JsValue::from_str(e.code.as_str()));
-    if let Some(v) = &e.error {
+    if let Some(v) = e.error() {
         set(&err, "error", &JsValue::from_str(v));
     }
-    if let Some(v) = &e.error_description {
+    if let Some(v) = e.error_description() {
         set(&err, "error_description", &JsValue::from_str(v));
     }
-    if let Some(v) = &e.error_uri {
+    if let Some(v) = e.error_uri() {
         set(&err, "error_uri", &JsValue::from_str(v));
     }
-    if let Some(s) = e.status {
+    if let Some(s) = e.status() {
         set(&err, "status", &JsValue::from_f64(s as f64));
     }
     err
