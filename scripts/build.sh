@@ -19,6 +19,9 @@ esbuild pkg/spa_oauth.js --bundle --minify --format=esm --log-level=warning --ou
 mv pkg/spa_oauth.min.js pkg/spa_oauth.js && rm -rf pkg/snippets
 node scripts/shrink-imports.mjs pkg/spa_oauth_bg.wasm pkg/spa_oauth.js
 
+# wasm-bindgen cannot mark a typed parameter optional: say it in the declarations.
+sed -i 's/(options: LoginOptions)/(options?: LoginOptions)/' pkg/spa_oauth.d.ts
+
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 cat > pkg/package.json <<JSON
 {

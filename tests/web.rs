@@ -68,7 +68,7 @@ async fn client() -> AuthClient {
 }
 
 async fn start_login(c: &AuthClient) -> (String, web_sys::UrlSearchParams) {
-    let url = JsFuture::from(c.create_authorization_url(JsValue::UNDEFINED)).await.unwrap().as_string().unwrap();
+    let url = JsFuture::from(c.create_authorization_url(None)).await.unwrap().as_string().unwrap();
     let parsed = web_sys::Url::new(&url).unwrap();
     (url, parsed.search_params())
 }
@@ -233,11 +233,11 @@ async fn expired_or_corrupted_transactions_are_refused() {
 #[wasm_bindgen_test]
 async fn login_options_are_validated() {
     let c = client().await;
-    let e = rejection(c.create_authorization_url(obj(&[("extraParams", obj(&[("state", s("x"))]))]))).await;
+    let e = rejection(c.create_authorization_url(Some(obj(&[("extraParams", obj(&[("state", s("x"))]))]).into()))).await;
     assert_eq!(get_str(&e, "code").as_deref(), Some("protocol_parameter_override"));
-    let e = rejection(c.create_authorization_url(obj(&[("scope", JsValue::from_f64(3.0))]))).await;
+    let e = rejection(c.create_authorization_url(Some(obj(&[("scope", JsValue::from_f64(3.0))]).into()))).await;
     assert_eq!(get_str(&e, "code").as_deref(), Some("invalid_config"));
-    let e = rejection(c.create_authorization_url(obj(&[("extraParams", obj(&[("prompt", JsValue::TRUE)]))]))).await;
+    let e = rejection(c.create_authorization_url(Some(obj(&[("extraParams", obj(&[("prompt", JsValue::TRUE)]))]).into()))).await;
     assert_eq!(get_str(&e, "code").as_deref(), Some("invalid_config"));
     assert!(!c.is_redirect_callback(Some(format!("{}/other?code=a&state=b", origin()))));
     assert!(!c.is_redirect_callback(Some(format!("{}/cb?foo=1", origin()))));

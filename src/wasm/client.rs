@@ -394,8 +394,8 @@ impl AuthClient {
     /// endpoint. Rejects with `protocol_parameter_override`, `invalid_config`,
     /// `storage_unavailable`, `crypto_unavailable`.
     #[wasm_bindgen(js_name = loginWithRedirect, unchecked_return_type = "Promise<void>")]
-    pub fn login_with_redirect(&self, #[wasm_bindgen(unchecked_param_type = "LoginOptions")] options: JsValue) -> Promise {
-        let url = login_request(&self.inner.default_scope, options).and_then(|r| self.inner.begin_login(&r));
+    pub fn login_with_redirect(&self, #[wasm_bindgen(unchecked_param_type = "LoginOptions")] options: Option<Object>) -> Promise {
+        let url = login_request(&self.inner.default_scope, options.map_or(JsValue::UNDEFINED, JsValue::from)).and_then(|r| self.inner.begin_login(&r));
         match url.and_then(|u| sys::window()?.location().assign(&u).map_err(|_| ErrorCode::NoBrowserContext.into())) {
             Ok(()) => Promise::resolve(&JsValue::UNDEFINED),
             Err(e) => reject(e),
@@ -405,8 +405,8 @@ impl AuthClient {
     /// Like `loginWithRedirect` but returns the authorization URL instead of navigating, for
     /// apps that navigate themselves. The transaction is stored the same way.
     #[wasm_bindgen(js_name = createAuthorizationUrl, unchecked_return_type = "Promise<string>")]
-    pub fn create_authorization_url(&self, #[wasm_bindgen(unchecked_param_type = "LoginOptions")] options: JsValue) -> Promise {
-        match login_request(&self.inner.default_scope, options).and_then(|r| self.inner.begin_login(&r)) {
+    pub fn create_authorization_url(&self, #[wasm_bindgen(unchecked_param_type = "LoginOptions")] options: Option<Object>) -> Promise {
+        match login_request(&self.inner.default_scope, options.map_or(JsValue::UNDEFINED, JsValue::from)).and_then(|r| self.inner.begin_login(&r)) {
             Ok(u) => Promise::resolve(&JsValue::from_str(&u)),
             Err(e) => reject(e),
         }
@@ -465,15 +465,15 @@ impl AuthClient {
     }
 
     /// Access-token expiry in milliseconds since the epoch; `null` when unknown or logged out.
-    #[wasm_bindgen(js_name = getTokenExpiry)]
-    pub fn get_token_expiry(&self) -> Option<f64> {
-        self.inner.with_session(|s| s.and_then(|s| s.expires_at).map(|s| s * 1000.0))
+    #[wasm_bindgen(js_name = getTokenExpiry, unchecked_return_type = "number | null")]
+    pub fn get_token_expiry(&self) -> JsValue {
+        self.inner.with_session(|s| s.and_then(|s| s.expires_at).map_or(JsValue::NULL, |s| JsValue::from_f64(s * 1000.0)))
     }
 
     /// The granted scope (RFC 6749 §5.1, §3.3); `null` when logged out.
-    #[wasm_bindgen(js_name = getGrantedScope)]
-    pub fn get_granted_scope(&self) -> Option<String> {
-        self.inner.with_session(|s| s.map(|s| s.scope.clone()))
+    #[wasm_bindgen(js_name = getGrantedScope, unchecked_return_type = "string | null")]
+    pub fn get_granted_scope(&self) -> JsValue {
+        self.inner.with_session(|s| s.map_or(JsValue::NULL, |s| JsValue::from_str(&s.scope)))
     }
 
     /// The validated claims of the current ID token (signature verified with WebCrypto, claims

@@ -99,6 +99,24 @@ export interface AuthorizationUrlOptions {
   extraParams?: Record<string, string | string[]>;
 }
 
+/** Options of `validateIdToken`. */
+export interface ValidateIdTokenOptions {
+  issuer: string;
+  clientId: string;
+  /** The provider's JWK Set (object or JSON text). */
+  jwks: { keys: object[] } | string;
+  /** The nonce sent in the authorization request; omit when none was sent. */
+  nonce?: string;
+  /** `max_age` sent in the authorization request, seconds. */
+  maxAge?: number;
+  /** The access token of the same response, for `at_hash`. */
+  accessToken?: string;
+  /** Accepted algorithms (default: all ten supported). */
+  idTokenSigningAlgValues?: string[];
+  trustedAudiences?: string[];
+  clockToleranceSeconds?: number;
+}
+
 /** Result of `buildAuthorizationUrl`: keep `state`, `nonce`, `codeVerifier` for the callback. */
 export interface AuthorizationUrl {
   url: string;
