@@ -29,10 +29,18 @@ export function replaceUrlWithout(url, names) {
 }
 
 // WebCrypto signature verification: importKey (public JWK, non-extractable, verify only) +
-// verify. Any failure (unsupported algorithm, malformed key) is `false`: fail closed.
+// verify. Imported public keys are cached (at most 16, oldest dropped) so a JWK is imported once,
+// not per token. Any failure (unsupported algorithm, malformed key) is `false`: fail closed.
+const keyCache = new Map();
 export async function verifySignature(importAlg, jwk, verifyAlg, signature, data) {
   try {
-    const key = await crypto.subtle.importKey("jwk", jwk, importAlg, false, ["verify"]);
+    const id = JSON.stringify([importAlg, jwk]);
+    let key = keyCache.get(id);
+    if (!key) {
+      key = await crypto.subtle.importKey("jwk", jwk, importAlg, false, ["verify"]);
+      if (keyCache.size >= 16) keyCache.delete(keyCache.keys().next().value);
+      keyCache.set(id, key);
+    }
     return await crypto.subtle.verify(verifyAlg, key, signature, data);
   } catch (e) {
     return false;

@@ -1,0 +1,15 @@
+// What a typical SPA login with oauth4webapi imports: discovery, PKCE, state/nonce, callback
+// validation, code exchange and its response processing. Bundled by bench/run.mjs with
+// esbuild --bundle --minify --format=esm; the same bundle is sized and timed.
+// (generateRandomNonce is needed for an OIDC login with `openid`; the speed page uses it.)
+export {
+  discoveryRequest,
+  processDiscoveryResponse,
+  generateRandomCodeVerifier,
+  calculatePKCECodeChallenge,
+  generateRandomState,
+  generateRandomNonce,
+  validateAuthResponse,
+  authorizationCodeGrantRequest,
+  processAuthorizationCodeResponse,
+} from 'oauth4webapi';
