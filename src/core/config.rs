@@ -30,6 +30,10 @@ pub struct ClientConfig {
     pub jwks_uri: Option<String>,
     /// `userinfo_endpoint` (OIDC Discovery §3).
     pub userinfo_endpoint: Option<String>,
+    /// `revocation_endpoint` (RFC 7009 §2, RFC 8414 §2).
+    pub revocation_endpoint: Option<String>,
+    /// `end_session_endpoint` (OIDC RP-Initiated Logout §2.1).
+    pub end_session_endpoint: Option<String>,
     /// Accepted ID-token signing algorithms: the configured ones, else the provider's
     /// `id_token_signing_alg_values_supported` within [`Alg::ALL`], else RS256 (OIDC Core
     /// §3.1.3.7 step 7; catalogue IT-05).
@@ -72,6 +76,8 @@ impl ClientConfig {
             require_iss,
             jwks_uri: None,
             userinfo_endpoint: None,
+            revocation_endpoint: None,
+            end_session_endpoint: None,
             id_token_algs: alloc::vec![Alg::RS256],
             trusted_audiences: Vec::new(),
             clock_tolerance: super::id_token::DEFAULT_CLOCK_TOLERANCE,

@@ -131,6 +131,12 @@ pub enum ErrorCode {
     /// `auth_time` missing although `max_age` was requested, or too old, or not a number.
     AuthTimeInvalid,
 
+    /// A refreshed ID token names another issuer, subject, audience, `azp` or `auth_time` than
+    /// the session's (OIDC Core §12.2): never a silent user switch.
+    IdTokenChanged,
+    /// The revocation endpoint refused or failed (RFC 7009 §2.2.1); the local logout happened.
+    RevocationFailed,
+
     // ---- UserInfo (OIDC Core §5.3) ----
     /// The UserInfo response is not a 200 JSON object (a JWT UserInfo is not supported).
     UserinfoInvalid,
@@ -212,6 +218,8 @@ impl ErrorCode {
             NonceMismatch => "nonce_mismatch",
             AtHashMismatch => "at_hash_mismatch",
             AuthTimeInvalid => "auth_time_invalid",
+            IdTokenChanged => "id_token_changed",
+            RevocationFailed => "revocation_failed",
             UserinfoInvalid => "userinfo_invalid",
             UserinfoSubMismatch => "userinfo_sub_mismatch",
             NetworkError => "network_error",
@@ -278,6 +286,8 @@ impl ErrorCode {
             NonceMismatch => "the ID token nonce does not match the login",
             AtHashMismatch => "the ID token at_hash does not match the access token",
             AuthTimeInvalid => "the ID token auth_time is missing, malformed or too old",
+            IdTokenChanged => "the refreshed ID token does not match the session's user or client",
+            RevocationFailed => "token revocation failed; the session was cleared locally",
             UserinfoInvalid => "the UserInfo response is not a JSON object",
             UserinfoSubMismatch => "the UserInfo sub differs from the ID token sub",
             NetworkError => "the request failed (network or CORS)",
@@ -410,7 +420,7 @@ mod tests {
         DiscoveryInvalid, DiscoveryIssuerMismatch, MetadataMissing, JwksInvalid, KeyNotFound, KeyAmbiguous,
         JwsMalformed, JweUnsupported, AlgUnsupported, CritUnsupported, SignatureInvalid, ClaimInvalid,
         IssuerMismatch, AudienceMismatch, AzpMismatch, TokenExpired, IatInvalid, NotYetValid, NonceMismatch,
-        AtHashMismatch, AuthTimeInvalid, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
+        AtHashMismatch, AuthTimeInvalid, IdTokenChanged, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
         CallbackInProgress,
     ];

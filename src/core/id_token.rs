@@ -31,6 +31,9 @@ pub struct Expectations<'a> {
     pub trusted_audiences: &'a [String],
     /// The `nonce` sent in the authorization request; `None` when none was sent.
     pub nonce: Option<&'a str>,
+    /// For refreshed ID tokens (OIDC Core §12.2): an absent `nonce` is accepted; a present one
+    /// must still equal `nonce`.
+    pub nonce_optional: bool,
     /// `max_age` sent in the authorization request, if any.
     pub max_age: Option<u64>,
     /// The access token of the same response, for `at_hash`.
@@ -60,6 +63,8 @@ pub struct IdTokenClaims {
     pub iat: f64,
     /// `auth_time`.
     pub auth_time: Option<f64>,
+    /// `nonce`.
+    pub nonce: Option<String>,
     /// All claims as JSON text (for `getIdTokenClaims()`).
     pub json: String,
 }
@@ -151,11 +156,12 @@ pub fn validate(token: &VerifiedJws, expect: &Expectations<'_>) -> Result<IdToke
         }
     }
     // nonce (IT-25..IT-27)
-    match (expect.nonce, c.get("nonce")) {
-        (Some(sent), Some(Value::String(got))) if constant_time_eq(sent.as_bytes(), got.as_bytes()) => {}
-        (None, None) => {}
+    let nonce = match (expect.nonce, c.get("nonce")) {
+        (Some(sent), Some(Value::String(got))) if constant_time_eq(sent.as_bytes(), got.as_bytes()) => Some(got.clone()),
+        (None, None) => None,
+        (_, None) if expect.nonce_optional => None,
         _ => return Err(ErrorCode::NonceMismatch.into()),
-    }
+    };
     // at_hash (IT-28): checked when present; absent is fine in the code flow.
     match (c.get("at_hash"), expect.access_token) {
         (None, _) => {}
@@ -175,7 +181,7 @@ pub fn validate(token: &VerifiedJws, expect: &Expectations<'_>) -> Result<IdToke
             return Err(ErrorCode::AuthTimeInvalid.into());
         }
     }
-    Ok(IdTokenClaims { iss: iss.into(), sub, aud, azp, exp, iat, auth_time, json: jws.claims_json.clone() })
+    Ok(IdTokenClaims { iss: iss.into(), sub, aud, azp, exp, iat, auth_time, nonce, json: jws.claims_json.clone() })
 }
 
 #[cfg(test)]
@@ -192,7 +198,7 @@ mod tests {
     }
     fn expect() -> Expectations<'static> {
         Expectations {
-            issuer: "https://as.example", client_id: "c", trusted_audiences: &[], nonce: Some("n-1"), max_age: None,
+            issuer: "https://as.example", client_id: "c", trusted_audiences: &[], nonce: Some("n-1"), nonce_optional: false, max_age: None,
             access_token: Some("at"), now: NOW, clock_tolerance: 30, max_iat_age: 3600,
         }
     }

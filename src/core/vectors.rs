@@ -97,6 +97,7 @@ pub fn run_claims(doc: &str) -> (Vec<String>, usize) {
             client_id: "c",
             trusted_audiences: &trusted,
             nonce,
+            nonce_optional: false,
             max_age: row.get("max_age").and_then(Value::as_f64).map(|m| m as u64),
             access_token: row.get("access_token").and_then(Value::as_str),
             now: NOW,

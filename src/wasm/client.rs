@@ -326,6 +326,7 @@ impl Inner {
             client_id: &self.config.client_id,
             trusted_audiences: &self.config.trusted_audiences,
             nonce: pending.nonce.as_ref().map(|n| n.expose()),
+            nonce_optional: false,
             max_age: pending.max_age,
             access_token: Some(response.access_token.expose()),
             now: sys::now_secs(),

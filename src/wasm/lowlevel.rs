@@ -110,6 +110,7 @@ async fn check_id_token(c: IdTokenCheck) -> Result<JsValue, Error> {
         client_id: &c.client_id,
         trusted_audiences: &c.trusted,
         nonce: c.nonce.as_deref(),
+        nonce_optional: false,
         max_age: c.max_age,
         access_token: c.access_token.as_deref(),
         now: sys::now_secs(),

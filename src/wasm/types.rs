@@ -138,7 +138,8 @@ export type ErrorCode =
   | "metadata_missing" | "jwks_invalid" | "key_not_found" | "key_ambiguous" | "jws_malformed"
   | "jwe_unsupported" | "alg_unsupported" | "crit_unsupported" | "signature_invalid" | "claim_invalid"
   | "issuer_mismatch" | "audience_mismatch" | "azp_mismatch" | "token_expired" | "iat_invalid"
-  | "not_yet_valid" | "nonce_mismatch" | "at_hash_mismatch" | "auth_time_invalid" | "userinfo_invalid"
+  | "not_yet_valid" | "nonce_mismatch" | "at_hash_mismatch" | "auth_time_invalid" | "id_token_changed"
+  | "revocation_failed" | "userinfo_invalid"
   | "userinfo_sub_mismatch" | "network_error" | "timeout" | "redirect_refused"
   | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"
   | "callback_in_progress";
