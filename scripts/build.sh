@@ -20,7 +20,7 @@ mv pkg/spa_oauth.min.js pkg/spa_oauth.js && rm -rf pkg/snippets
 node scripts/shrink-imports.mjs pkg/spa_oauth_bg.wasm pkg/spa_oauth.js
 
 # wasm-bindgen cannot mark a typed parameter optional: say it in the declarations.
-sed -i 's/(options: LoginOptions)/(options?: LoginOptions)/' pkg/spa_oauth.d.ts
+sed -i -E 's/\(options: (LoginOptions|LogoutOptions|RestoreOptions)\)/(options?: \1)/' pkg/spa_oauth.d.ts
 
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
 cat > pkg/package.json <<JSON

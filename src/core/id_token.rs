@@ -81,6 +81,30 @@ fn required_number(claims: &Value, name: &str) -> Result<f64> {
     number(claims, name, ErrorCode::ClaimInvalid)?.ok_or_else(|| ErrorCode::ClaimInvalid.into())
 }
 
+/// Rebuilds [`IdTokenClaims`] from the JSON of claims that were already validated (shared
+/// between the tabs of one origin). Not a validation: `None` only when the shape is wrong.
+pub fn claims_from_validated_json(json: &str) -> Option<IdTokenClaims> {
+    let c = super::json::parse(json.as_bytes()).ok()?;
+    let text = |n: &str| c.get(n).and_then(Value::as_str).map(String::from);
+    let num = |n: &str| c.get(n).and_then(Value::as_f64);
+    let aud = match c.get("aud")? {
+        Value::String(a) => alloc::vec![a.clone()],
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(String::from).collect(),
+        _ => return None,
+    };
+    Some(IdTokenClaims {
+        iss: text("iss")?,
+        sub: text("sub")?,
+        aud,
+        azp: text("azp"),
+        exp: num("exp")?,
+        iat: num("iat")?,
+        auth_time: num("auth_time"),
+        nonce: text("nonce"),
+        json: json.into(),
+    })
+}
+
 /// `at_hash` for an access token (OIDC Core §3.1.3.6): base64url of the left half of the hash
 /// of its ASCII octets, with the hash of the ID token's `alg`.
 pub fn at_hash(access_token: &str, alg: Alg) -> String {

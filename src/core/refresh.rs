@@ -54,7 +54,7 @@ impl Session {
     /// ID token and claims when one came back (already checked with
     /// [`check_same_authentication`]), else the current ones; the granted scope when the
     /// response names one, else the current scope.
-    pub fn refreshed(&self, r: TokenResponse, scope_in_response: bool, id_claims: Option<IdTokenClaims>) -> Session {
+    pub fn refreshed(&self, r: TokenResponse, scope_in_response: bool, id_claims: Option<IdTokenClaims>, now: f64) -> Session {
         let scope: String = if scope_in_response { r.scope } else { self.scope.clone() };
         Session {
             access_token: r.access_token,
@@ -64,6 +64,7 @@ impl Session {
             refresh_token: r.refresh_token.or_else(|| self.refresh_token.clone()),
             id_token: r.id_token.or_else(|| self.id_token.clone()),
             id_claims: id_claims.or_else(|| self.id_claims.clone()),
+            obtained_at: now,
         }
     }
 }
@@ -117,17 +118,17 @@ mod tests {
         let old = Session {
             access_token: AccessToken::new("a1".into()), token_type: TokenType::Bearer, expires_at: Some(10.0),
             scope: "openid offline_access".into(), refresh_token: Some(RefreshToken::new("r1".into())),
-            id_token: None, id_claims: Some(claims()),
+            id_token: None, id_claims: Some(claims()), obtained_at: 1.0,
         };
         let resp = |rt: Option<&str>| TokenResponse {
             access_token: AccessToken::new("a2".into()), token_type: TokenType::Bearer, expires_at: Some(20.0),
             scope: "openid".into(), refresh_token: rt.map(|r| RefreshToken::new(r.into())), id_token: None,
         };
-        let rotated = old.refreshed(resp(Some("r2")), false, None);
+        let rotated = old.refreshed(resp(Some("r2")), false, None, 2.0);
         assert_eq!((rotated.access_token.expose(), rotated.refresh_token.as_ref().unwrap().expose()), ("a2", "r2"));
         assert_eq!(rotated.scope, "openid offline_access");
         assert!(rotated.id_claims.is_some());
-        let kept = old.refreshed(resp(None), true, None);
+        let kept = old.refreshed(resp(None), true, None, 2.0);
         assert_eq!(kept.refresh_token.as_ref().unwrap().expose(), "r1");
         assert_eq!(kept.scope, "openid");
     }

@@ -24,12 +24,15 @@ pub struct Session {
     pub id_token: Option<IdToken>,
     /// The validated claims of the ID token (signature verified, OIDC Core §3.1.3.7).
     pub id_claims: Option<IdTokenClaims>,
+    /// When these tokens were obtained (seconds since the epoch, caller's clock): orders
+    /// sessions shared between tabs, so an older one never replaces a newer one.
+    pub obtained_at: f64,
 }
 
 impl Session {
     /// Starts a session from a validated token response and the validated claims of its ID
     /// token (when it carried one).
-    pub fn from_token_response(r: TokenResponse, id_claims: Option<IdTokenClaims>) -> Self {
+    pub fn from_token_response(r: TokenResponse, id_claims: Option<IdTokenClaims>, now: f64) -> Self {
         Session {
             access_token: r.access_token,
             token_type: r.token_type,
@@ -38,6 +41,7 @@ impl Session {
             refresh_token: r.refresh_token,
             id_token: r.id_token,
             id_claims,
+            obtained_at: now,
         }
     }
 
@@ -69,6 +73,7 @@ mod tests {
             refresh_token: None,
             id_token: None,
             id_claims: None,
+            obtained_at: 0.0,
         }
     }
 

@@ -46,3 +46,57 @@ export async function verifySignature(importAlg, jwk, verifyAlg, signature, data
     return false;
   }
 }
+
+// ---- token lifecycle plumbing (the decisions are in Rust) ----
+
+// Resolves with a release() function once the Web Lock `name` is held (navigator.locks: one
+// refresher across the tabs of this origin). Without Web Locks: resolves at once (single-tab
+// semantics; see README "Across tabs").
+export function acquireLock(name) {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  if (!locks || typeof locks.request !== "function") return Promise.resolve(() => {});
+  return new Promise((held) => {
+    locks.request(name, () => new Promise((release) => held(release))).catch(() => held(() => {}));
+  });
+}
+
+// A BroadcastChannel delivering messages to `onMessage`, or null where there is none.
+export function openChannel(name, onMessage) {
+  if (typeof BroadcastChannel === "undefined") return null;
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (e) => onMessage(e.data);
+  return channel;
+}
+
+export function postToChannel(channel, message) {
+  if (channel) channel.postMessage(message);
+}
+
+// Calls `callback` when the page may have slept: visible again, focused, back online, or
+// restored from the back-forward cache (timers of background tabs are throttled or frozen).
+export function onWake(callback) {
+  if (typeof addEventListener !== "function" || typeof document === "undefined") return;
+  const wake = () => { if (document.visibilityState !== "hidden") callback(); };
+  document.addEventListener("visibilitychange", wake);
+  addEventListener("focus", wake);
+  addEventListener("online", wake);
+  addEventListener("pageshow", wake);
+}
+
+export function setTimer(ms, callback) {
+  return setTimeout(callback, ms);
+}
+
+export function clearTimer(id) {
+  clearTimeout(id);
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// A background promise nobody awaits: its rejection is reported through the SDK's "error"
+// event, not as an unhandled rejection.
+export function detach(promise) {
+  promise.catch(() => {});
+}

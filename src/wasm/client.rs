@@ -7,7 +7,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Object, Promise};
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -19,8 +20,9 @@ use crate::core::error::{Error, ErrorCode};
 use crate::core::id_token::{self, IdTokenClaims, DEFAULT_MAX_IAT_AGE};
 use crate::core::jwk::{self, Jwk};
 use crate::core::jws::{self, Alg};
+use crate::core::secret::IdToken;
 use crate::core::session::Session;
-use crate::core::token::{self, HttpRequest, HttpResponse, TokenResponse, TokenResponsePolicy};
+use crate::core::token::{self, HttpRequest, HttpResponse, TokenResponsePolicy};
 use crate::core::uri;
 use crate::core::userinfo;
 
@@ -35,6 +37,22 @@ const JWKS_MAX_AGE: f64 = 600.0;
 /// Minimum time between refetches caused by an unknown `kid`, seconds: a flood of tokens with
 /// random `kid`s causes at most one JWKS request per cooldown.
 const JWKS_REFETCH_COOLDOWN: f64 = 60.0;
+
+#[path = "lifecycle.rs"]
+mod lifecycle;
+
+/// Default margin before expiry at which `getAccessToken()` refreshes, seconds.
+const DEFAULT_REFRESH_MARGIN: f64 = 60.0;
+/// First retry delay after a transient refresh failure, ms (doubles up to [`MAX_RETRY_MS`]).
+const FIRST_RETRY_MS: f64 = 2_000.0;
+const MAX_RETRY_MS: f64 = 60_000.0;
+/// How long `restoreSession()` waits for another tab to answer, ms.
+const TAB_ANSWER_MS: f64 = 250.0;
+/// A silent (`prompt=none`) restore is not retried within this many seconds (loop guard).
+const SILENT_GUARD_SECS: u64 = 120;
+
+type WakeFn = Closure<dyn FnMut()>;
+type MessageFn = Closure<dyn FnMut(JsValue)>;
 
 struct JwksCache {
     keys: Vec<Jwk>,
@@ -51,6 +69,19 @@ struct Inner {
     jwks: RefCell<Option<JwksCache>>,
     last_kid_refetch: Cell<f64>,
     callback_in_progress: Cell<bool>,
+    refresh_margin: f64,
+    /// The refresh in flight in this tab: every caller shares it (single flight).
+    refreshing: RefCell<Option<Promise>>,
+    retry_ms: Cell<f64>,
+    handlers: RefCell<Vec<(String, Function)>>,
+    /// Identifies this tab in cross-tab messages.
+    tab_id: String,
+    /// `spa-oauth <issuer> <client_id>`: the Web Lock and BroadcastChannel name.
+    scope_name: String,
+    channel: RefCell<JsValue>,
+    timer: RefCell<JsValue>,
+    wake: RefCell<Option<WakeFn>>,
+    on_message: RefCell<Option<MessageFn>>,
 }
 
 /// An OAuth 2.0 / OpenID Connect client for one authorization server (RFC 6749 §4.1 with
@@ -73,11 +104,14 @@ struct Settings {
     token_endpoint: Option<String>,
     jwks_uri: Option<String>,
     userinfo_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    end_session_endpoint: Option<String>,
     require_iss: Option<bool>,
     discovery: MetadataKind,
     algs: Option<Vec<Alg>>,
     trusted_audiences: Vec<String>,
     clock_tolerance: u64,
+    refresh_margin: f64,
     default_scope: String,
     timeout_ms: u32,
     policy: TokenResponsePolicy,
@@ -107,11 +141,14 @@ fn read_settings(options: JsValue) -> Result<Settings, Error> {
         token_endpoint: o.string("tokenEndpoint")?,
         jwks_uri: o.string("jwksUri")?,
         userinfo_endpoint: o.string("userinfoEndpoint")?,
+        revocation_endpoint: o.string("revocationEndpoint")?,
+        end_session_endpoint: o.string("endSessionEndpoint")?,
         require_iss: o.boolean("authorizationResponseIssParameterSupported")?,
         discovery,
         algs,
         trusted_audiences: o.string_list("trustedAudiences")?.unwrap_or_default(),
         clock_tolerance: o.u32_in("clockToleranceSeconds", 0, 600)?.unwrap_or(30) as u64,
+        refresh_margin: o.u32_in("refreshMarginSeconds", 0, 3600)?.map_or(DEFAULT_REFRESH_MARGIN, f64::from),
         default_scope: authorize::normalize_scope(&o.string("scope")?.unwrap_or_else(|| "openid".into()))?,
         timeout_ms: o.u32_in("timeoutMs", 1, 600_000)?.unwrap_or(DEFAULT_TIMEOUT_MS),
         policy: TokenResponsePolicy {
@@ -139,6 +176,16 @@ fn build(s: Settings, metadata: Option<discovery::ProviderMetadata>) -> Result<I
     }
     config.jwks_uri = s.jwks_uri.or(m.jwks_uri);
     config.userinfo_endpoint = s.userinfo_endpoint.or(m.userinfo_endpoint);
+    config.revocation_endpoint = s.revocation_endpoint.or(m.revocation_endpoint);
+    config.end_session_endpoint = s.end_session_endpoint.or(m.end_session_endpoint);
+    for endpoint in [&config.revocation_endpoint, &config.end_session_endpoint].into_iter().flatten() {
+        uri::check_endpoint(endpoint)?;
+    }
+    let tab_id = crate::core::pkce::base64url(&sys::random_bytes(12)?);
+    let mut scope_name = String::from("spa-oauth ");
+    scope_name.push_str(&config.issuer);
+    scope_name.push(' ');
+    scope_name.push_str(&config.client_id);
     config.id_token_algs = match s.algs {
         Some(a) => a,
         None if !m.id_token_algs.is_empty() => m.id_token_algs,
@@ -156,6 +203,16 @@ fn build(s: Settings, metadata: Option<discovery::ProviderMetadata>) -> Result<I
         jwks: RefCell::new(None),
         last_kid_refetch: Cell::new(f64::NEG_INFINITY),
         callback_in_progress: Cell::new(false),
+        refresh_margin: s.refresh_margin,
+        refreshing: RefCell::new(None),
+        retry_ms: Cell::new(FIRST_RETRY_MS),
+        handlers: RefCell::new(Vec::new()),
+        tab_id,
+        scope_name,
+        channel: RefCell::new(JsValue::NULL),
+        timer: RefCell::new(JsValue::NULL),
+        wake: RefCell::new(None),
+        on_message: RefCell::new(None),
     })
 }
 
@@ -260,8 +317,21 @@ impl Inner {
             sys::now_secs(),
             self.policy,
         )?;
-        let id_claims = alloc::boxed::Box::pin(self.validate_id_token(&response, &pending)).await?;
-        let session = Session::from_token_response(response, id_claims);
+        let id_claims = match &response.id_token {
+            Some(raw) => Some(
+                alloc::boxed::Box::pin(self.verify_id_token(
+                    raw,
+                    pending.nonce.as_ref().map(|n| n.expose()),
+                    false,
+                    pending.max_age,
+                    response.access_token.expose(),
+                ))
+                .await?,
+            ),
+            None => None,
+        };
+        let session = Session::from_token_response(response, id_claims, sys::now_f64());
+        storage::clear_silent_guard(&self.config.client_id);
         let result = Object::new();
         set(&result, "scope", &JsValue::from_str(&session.scope));
         set(&result, "expiresAt", &session.expires_at.map_or(JsValue::NULL, |s| JsValue::from_f64(s * 1000.0)));
@@ -270,6 +340,8 @@ impl Inner {
         if let Ok(mut u) = self.userinfo.try_borrow_mut() {
             *u = None;
         }
+        self.broadcast_session();
+        self.schedule();
         Ok(result.into())
     }
 
@@ -314,10 +386,9 @@ impl Inner {
         self.cached_key(jws).unwrap_or_else(|| Err(ErrorCode::KeyNotFound.into()))
     }
 
-    /// Verifies the ID token of a token response (signature with WebCrypto, then claims), or
-    /// returns `None` when the response has none (and none was required).
-    async fn validate_id_token(&self, response: &TokenResponse, pending: &PendingAuthorization) -> Result<Option<IdTokenClaims>, Error> {
-        let Some(raw) = &response.id_token else { return Ok(None) };
+    /// Verifies an ID token: signature with WebCrypto, then the claims (OIDC Core §3.1.3.7;
+    /// with `nonce_optional` for refreshed tokens, §12.2).
+    async fn verify_id_token(&self, raw: &IdToken, nonce: Option<&str>, nonce_optional: bool, max_age: Option<u64>, access_token: &str) -> Result<IdTokenClaims, Error> {
         let parsed = jws::parse_compact(raw.expose(), &self.config.id_token_algs)?;
         let key = alloc::boxed::Box::pin(self.key_for(&parsed)).await?;
         let verified = alloc::boxed::Box::pin(crypto::verify(parsed, &key)).await?;
@@ -325,15 +396,15 @@ impl Inner {
             issuer: &self.config.issuer,
             client_id: &self.config.client_id,
             trusted_audiences: &self.config.trusted_audiences,
-            nonce: pending.nonce.as_ref().map(|n| n.expose()),
-            nonce_optional: false,
-            max_age: pending.max_age,
-            access_token: Some(response.access_token.expose()),
+            nonce,
+            nonce_optional,
+            max_age,
+            access_token: Some(access_token),
             now: sys::now_secs(),
             clock_tolerance: self.config.clock_tolerance,
             max_iat_age: DEFAULT_MAX_IAT_AGE,
         };
-        id_token::validate(&verified, &expect).map(Some)
+        id_token::validate(&verified, &expect)
     }
 
     async fn fetch_userinfo(self: Rc<Self>) -> Result<JsValue, Error> {
@@ -362,12 +433,18 @@ impl Inner {
 }
 
 impl AuthClient {
+    fn attached(inner: Inner) -> AuthClient {
+        let inner = Rc::new(inner);
+        inner.attach();
+        AuthClient { inner }
+    }
+
     /// The synchronous core of `AuthClient.create`, for Rust callers and tests.
     /// Explicit endpoints only (no discovery); `metadata_missing` otherwise.
     pub fn from_options(options: JsValue) -> Result<AuthClient, JsValue> {
         read_settings(options)
             .and_then(|s| build(s, None))
-            .map(|inner| AuthClient { inner: Rc::new(inner) })
+            .map(AuthClient::attached)
             .map_err(to_js_error)
     }
 }
@@ -384,7 +461,7 @@ impl AuthClient {
     pub fn create(#[wasm_bindgen(unchecked_param_type = "AuthClientOptions")] options: JsValue) -> Promise {
         future_to_promise(async move {
             match create_inner(options).await {
-                Ok(inner) => Ok(JsValue::from(AuthClient { inner: Rc::new(inner) })),
+                Ok(inner) => Ok(JsValue::from(AuthClient::attached(inner))),
                 Err(e) => Err(to_js_error(e)),
             }
         })
@@ -448,15 +525,14 @@ impl AuthClient {
         })
     }
 
-    /// The access token, when one is in memory and not expired; otherwise rejects with
-    /// `login_required`. Send it only in the `Authorization` header (RFC 6750 §2.1).
+    /// The access token (send it only in the `Authorization` header, RFC 6750 §2.1): the one in
+    /// memory while it has more than `refreshMarginSeconds` left, else a refreshed one (RFC 6749
+    /// §6; one request however many callers and tabs ask at once). Rejects with
+    /// `login_required` when there is no session or the refresh token was refused (the
+    /// `sessionExpired` event fires); a transient failure hands out the still-valid token.
     #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string>")]
     pub fn get_access_token(&self) -> Promise {
-        let token = self.inner.with_session(|s| s.and_then(|s| s.access_token_at(sys::now_f64(), 0.0)).map(|t| JsValue::from_str(t.expose())));
-        match token {
-            Some(t) => Promise::resolve(&t),
-            None => reject(ErrorCode::LoginRequired.into()),
-        }
+        self.inner.access_token()
     }
 
     /// True when an unexpired access token is in memory.
@@ -515,14 +591,79 @@ impl AuthClient {
         }
     }
 
-    /// Ends the session locally: drops every token from memory and every pending login
-    /// transaction of this client. (Revocation and RP-initiated logout come with the token
-    /// lifecycle work.)
-    pub fn logout(&self) {
-        self.inner.set_session(None);
-        if let Ok(mut u) = self.inner.userinfo.try_borrow_mut() {
-            *u = None;
+    /// Logs out (OIDC RP-Initiated Logout 1.0): clears the session from memory in every tab
+    /// first, revokes the refresh and access tokens at the RFC 7009 endpoint when the provider
+    /// has one (`revoke: false` skips it; a failure is reported by rejecting with
+    /// `revocation_failed` and the `error` event, the local logout stands), then navigates to the
+    /// `end_session_endpoint` with `id_token_hint`, `client_id`, `post_logout_redirect_uri` and a
+    /// `state` (`redirect: false` skips it).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn logout(&self, #[wasm_bindgen(unchecked_param_type = "LogoutOptions")] options: Option<Object>) -> Promise {
+        let read = || -> Result<(Option<String>, bool, bool), Error> {
+            let o = Options::new(options.map_or(JsValue::UNDEFINED, JsValue::from), false)?;
+            Ok((
+                o.string("postLogoutRedirectUri")?,
+                o.boolean("revoke")?.unwrap_or(true),
+                o.boolean("redirect")?.unwrap_or(true),
+            ))
+        };
+        match read() {
+            Ok((uri, revoke, redirect)) => {
+                let inner = self.inner.clone();
+                future_to_promise(async move {
+                    inner.logout(uri, revoke, redirect).await.map(|_| JsValue::UNDEFINED).map_err(to_js_error)
+                })
+            }
+            Err(e) => reject(e),
         }
-        storage::sweep(sys::now_secs(), Some(&self.inner.config.client_id));
+    }
+
+    /// After an RP-initiated logout: true when `url` (default: the current location) carries
+    /// the `state` of a logout started in this tab; false for a missing or foreign state
+    /// (catalogue LO-01, LO-02: never trusted as our logout). Removes `state` from the address bar.
+    #[wasm_bindgen(js_name = handleLogoutCallback)]
+    pub fn handle_logout_callback(&self, url: Option<String>) -> bool {
+        let Some(url) = url.or_else(|| sys::window().ok()?.location().href().ok()) else { return false };
+        let state = uri::split(&url, ErrorCode::CallbackMalformed)
+            .ok()
+            .and_then(|p| crate::core::form::parse_pairs(p.query.unwrap_or("")).ok())
+            .and_then(|pairs| pairs.into_iter().find(|(n, _)| n == "state").map(|(_, v)| v));
+        let names = js_sys::Array::of1(&JsValue::from_str("state"));
+        http::replace_url_without(&url, names);
+        state.is_some_and(|s| storage::take_logout_state(&s, sys::now_secs()))
+    }
+
+    /// Restores the session after a reload (tokens live in memory only): from another open tab
+    /// of this origin if one has it; otherwise, unless `silent: false`, with one top-level
+    /// `prompt=none` authorization redirect (no iframe, no third-party cookies), at most once per
+    /// two minutes (a `login_required` answer ends as unauthenticated, never in a loop). Resolves
+    /// true when a session is available now, false otherwise (or while the redirect starts).
+    #[wasm_bindgen(js_name = restoreSession, unchecked_return_type = "Promise<boolean>")]
+    pub fn restore_session(&self, #[wasm_bindgen(unchecked_param_type = "RestoreOptions")] options: Option<Object>) -> Promise {
+        let silent = Options::new(options.map_or(JsValue::UNDEFINED, JsValue::from), false).and_then(|o| o.boolean("silent"));
+        match silent {
+            Ok(silent) => {
+                let inner = self.inner.clone();
+                future_to_promise(async move {
+                    inner.restore(silent.unwrap_or(true)).await.map(JsValue::from_bool).map_err(to_js_error)
+                })
+            }
+            Err(e) => reject(e),
+        }
+    }
+
+    /// Subscribes `handler` to `event`: `tokenRefreshed` ({ expiresAt, source }),
+    /// `sessionExpired` ({ code }), `loggedOut` ({ code }), `error` (a SpaOAuthError).
+    pub fn on(&self, #[wasm_bindgen(unchecked_param_type = "AuthEvent")] event: String, handler: Function) {
+        if let Ok(mut h) = self.inner.handlers.try_borrow_mut() {
+            h.push((event, handler));
+        }
+    }
+
+    /// Unsubscribes a handler given to `on`.
+    pub fn off(&self, #[wasm_bindgen(unchecked_param_type = "AuthEvent")] event: String, handler: Function) {
+        if let Ok(mut h) = self.inner.handlers.try_borrow_mut() {
+            h.retain(|(e, f)| !(e == &event && f == &handler));
+        }
     }
 }

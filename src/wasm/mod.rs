@@ -12,6 +12,7 @@ mod options;
 pub mod lowlevel;
 mod storage;
 mod sys;
+mod tabs;
 mod types;
 
 

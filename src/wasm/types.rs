@@ -41,7 +41,33 @@ export interface AuthClientOptions {
   trustedAudiences?: string[];
   /** Clock tolerance for `exp`/`iat`/`nbf`/`auth_time` in seconds. Default 30. */
   clockToleranceSeconds?: number;
+  /** `getAccessToken()` refreshes when the token has less than this many seconds left; the
+   * renewal timer fires at the same point. Default 60. */
+  refreshMarginSeconds?: number;
+  /** `revocation_endpoint` (RFC 7009) when endpoints are explicit. */
+  revocationEndpoint?: string;
+  /** `end_session_endpoint` (OIDC RP-Initiated Logout) when endpoints are explicit. */
+  endSessionEndpoint?: string;
 }
+
+/** Options of `logout`. */
+export interface LogoutOptions {
+  /** Where the provider sends the browser after logout (must be registered). */
+  postLogoutRedirectUri?: string;
+  /** Revoke the refresh and access tokens (RFC 7009) when the provider supports it. Default true. */
+  revoke?: boolean;
+  /** Navigate to the provider's end_session_endpoint when it has one. Default true. */
+  redirect?: boolean;
+}
+
+/** Options of `restoreSession`. */
+export interface RestoreOptions {
+  /** Fall back to one top-level `prompt=none` redirect when no other tab has the session. Default true. */
+  silent?: boolean;
+}
+
+/** Events of `on` / `off`. */
+export type AuthEvent = "tokenRefreshed" | "sessionExpired" | "loggedOut" | "error";
 
 /** Validated ID-token claims (OIDC Core §2). */
 export interface IdTokenClaims {
