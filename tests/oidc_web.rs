@@ -47,7 +47,7 @@ async fn jwks(alg: &str, labels: &[&str]) -> Vec<spa_oauth::core::jwk::Jwk> {
 
 fn expect<'a>(nonce: &'a str) -> Expectations<'a> {
     Expectations {
-        issuer: "https://as.example", client_id: "client-1", trusted_audiences: &[], nonce: Some(nonce),
+        issuer: "https://as.example", client_id: "client-1", trusted_audiences: &[], nonce: Some(nonce), nonce_optional: false,
         max_age: None, access_token: None, now: now(), clock_tolerance: 30, max_iat_age: 3600,
     }
 }

@@ -12,6 +12,11 @@
 //   const op = await startProvider({ port: 3100, clientRedirectUris: ['http://127.0.0.1:5273/'],
 //                                    testHooks: true });
 //   op.issuer; op.requests(); op.resetRequests(); await op.close();
+//   op.signingKids();            // kids of the current signing keys (RS256, ES256)
+//   await op.rotateKeys();       // fresh keys with new kids (see rotateKeys below)
+//
+// Clients (both public, same redirect URIs): `spa-demo` (ID tokens RS256) and `spa-es256`
+// (ID tokens ES256, id_token_signed_response_alg).
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -20,6 +25,8 @@ import { pathToFileURL } from 'node:url';
 import Provider, { errors } from 'oidc-provider';
 
 export const CLIENT_ID = 'spa-demo';
+/** A second public client whose ID tokens are signed with ES256 (same redirect URIs). */
+export const ES256_CLIENT_ID = 'spa-es256';
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 export const API_SCOPES = ['data:read', 'data:write', 'exec:sandbox'];
 
@@ -130,14 +137,15 @@ const RECORD_BODY_ROUTES = new Set([
  * @param {object} [options]
  * @param {number} [options.port=3000]
  * @param {string[]} [options.clientRedirectUris=['http://127.0.0.1:5173/']] redirect URIs of
- *   `spa-demo` (also its post_logout_redirect_uris; their origins are the CORS allow-list)
+ *   `spa-demo` and `spa-es256` (also their post_logout_redirect_uris; their origins are the
+ *   CORS allow-list)
  * @param {number} [options.accessTokenTTL=600] access token lifetime in seconds
  * @param {number} [options.idTokenTTL=3600]
  * @param {number} [options.refreshTokenTTL=86400]
  * @param {string} [options.resourceIndicator] the API's resource indicator / audience
  *   (default `http://127.0.0.1:<port>/api`)
- * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests and
- *   POST /__test/reset (never enable outside tests)
+ * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests,
+ *   POST /__test/reset and POST /__test/rotate-keys (never enable outside tests)
  * @param {boolean} [options.quiet=false] do not print the listening line
  */
 export async function startProvider({
@@ -154,21 +162,35 @@ export async function startProvider({
   const apiResource = resourceIndicator ?? `${issuer}/api`;
   const allowedOrigins = new Set(clientRedirectUris.map((uri) => new URL(uri).origin));
 
-  const configuration = {
-    adapter: createMemoryAdapterFactory(),
-    clients: [{
-      client_id: CLIENT_ID,
-      client_name: 'spa-oauth demo',
-      application_type: 'web',
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      redirect_uris: clientRedirectUris,
-      post_logout_redirect_uris: clientRedirectUris,
-      // Only the provider's own `scopes` may be listed here (API scopes come from resource
-      // servers, see getResourceServerInfo); an API scope would make the client invalid.
-      scope: OIDC_SCOPES.join(' '),
-    }],
+  // Shared by every Provider instance of this server (see rotateKeys): the stored sessions,
+  // grants, codes and tokens, and the cookie signing keys.
+  const Adapter = createMemoryAdapterFactory();
+  const cookieKeys = [randomBytes(32).toString('base64url')];
+
+  const publicClient = {
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: clientRedirectUris,
+    post_logout_redirect_uris: clientRedirectUris,
+    // Only the provider's own `scopes` may be listed here (API scopes come from resource
+    // servers, see getResourceServerInfo); an API scope would make the client invalid.
+    scope: OIDC_SCOPES.join(' '),
+  };
+
+  // A fresh configuration object per Provider instance (the library mutates it).
+  const configurationWith = (jwks) => ({
+    adapter: Adapter,
+    clients: [
+      { ...publicClient, client_id: CLIENT_ID, client_name: 'spa-oauth demo' },
+      {
+        ...publicClient,
+        client_id: ES256_CLIENT_ID,
+        client_name: 'spa-oauth demo (ES256 ID tokens)',
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
     scopes: OIDC_SCOPES,
     responseTypes: ['code'], // authorization code flow only (no implicit / hybrid)
     claims: {
@@ -190,9 +212,9 @@ export async function startProvider({
         },
       };
     },
-    jwks: generateJwks(),
+    jwks,
     cookies: {
-      keys: [randomBytes(32).toString('base64url')],
+      keys: cookieKeys,
     },
     pkce: {
       // S256 is the only method oidc-provider supports; require PKCE for every client.
@@ -261,55 +283,79 @@ export async function startProvider({
       ctx.body = page('Error', `<h1>Error</h1>${Object.entries(out)
         .map(([k, v]) => `<pre><strong>${htmlEscape(k)}</strong>: ${htmlEscape(v)}</pre>`).join('')}`);
     },
-  };
-
-  const provider = new Provider(issuer, configuration);
+  });
 
   // ---- request recording (test hooks) -------------------------------------------------------
   const recorded = [];
-  if (testHooks) {
-    provider.use(async (ctx, next) => {
-      if (ctx.path === '/__test/requests' && ctx.method === 'GET') {
-        ctx.set('Cache-Control', 'no-store');
-        ctx.body = recorded;
-        return;
-      }
-      if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
-        recorded.length = 0;
-        ctx.status = 204;
-        return;
-      }
-      const entry = {
-        time: Date.now(),
-        method: ctx.method,
-        path: ctx.path,
-        query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
-        origin: ctx.get('origin') || null,
-        authorizationScheme: ctx.get('authorization').split(' ')[0] || null,
-        contentType: ctx.get('content-type') || null,
-        route: null,
-        body: null,
-        status: null,
-      };
-      recorded.push(entry);
-      try {
-        await next();
-      } finally {
-        entry.status = ctx.status;
-        // ctx.oidc exists only on provider routes; the body is parsed by the provider itself
-        // (reading it here before next() would consume the stream), so pick it up afterwards.
-        if (Object.getOwnPropertyDescriptor(ctx, 'oidc')) {
-          entry.route = ctx.oidc.route ?? null;
-          if (RECORD_BODY_ROUTES.has(entry.route) && ctx.oidc.body
-            && typeof ctx.oidc.body === 'object') {
-            entry.body = { ...ctx.oidc.body };
-          }
+  let rotateKeys; // defined below
+  const testHooksMiddleware = async (ctx, next) => {
+    if (ctx.path === '/__test/requests' && ctx.method === 'GET') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = recorded;
+      return;
+    }
+    if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
+      recorded.length = 0;
+      ctx.status = 204;
+      return;
+    }
+    if (ctx.path === '/__test/rotate-keys' && ctx.method === 'POST') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { kids: await rotateKeys() };
+      return;
+    }
+    const entry = {
+      time: Date.now(),
+      method: ctx.method,
+      path: ctx.path,
+      query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
+      origin: ctx.get('origin') || null,
+      authorizationScheme: ctx.get('authorization').split(' ')[0] || null,
+      contentType: ctx.get('content-type') || null,
+      route: null,
+      body: null,
+      status: null,
+    };
+    recorded.push(entry);
+    try {
+      await next();
+    } finally {
+      entry.status = ctx.status;
+      // ctx.oidc exists only on provider routes; the body is parsed by the provider itself
+      // (reading it here before next() would consume the stream), so pick it up afterwards.
+      if (Object.getOwnPropertyDescriptor(ctx, 'oidc')) {
+        entry.route = ctx.oidc.route ?? null;
+        if (RECORD_BODY_ROUTES.has(entry.route) && ctx.oidc.body
+          && typeof ctx.oidc.body === 'object') {
+          entry.body = { ...ctx.oidc.body };
         }
       }
-    });
-  }
+    }
+  };
 
-  const server = createServer(provider.callback());
+  // ---- the Provider instance, replaceable at runtime (key rotation) -------------------------
+  // oidc-provider reads its signing keys once, at construction, and has no API to replace them.
+  // A rotation therefore builds a new Provider with fresh keys and the same issuer, clients,
+  // adapter storage and cookie keys, and the (still listening) HTTP server hands every later
+  // request to it: sessions, grants, codes and tokens issued before carry over.
+  let currentJwks;
+  let provider;
+  let handler;
+  const install = () => {
+    currentJwks = generateJwks();
+    const next = new Provider(issuer, configurationWith(currentJwks));
+    if (testHooks) next.use(testHooksMiddleware);
+    provider = next;
+    handler = next.callback();
+  };
+  const signingKids = () => currentJwks.keys.map((k) => k.kid);
+  rotateKeys = async () => {
+    install();
+    return signingKids();
+  };
+  install();
+
+  const server = createServer((req, res) => handler(req, res));
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, HOST, () => {
@@ -332,10 +378,20 @@ export async function startProvider({
     issuer,
     port,
     clientId: CLIENT_ID,
+    es256ClientId: ES256_CLIENT_ID,
     resourceIndicator: apiResource,
     allowedOrigins: [...allowedOrigins],
-    provider,
+    /** The current oidc-provider instance (replaced by rotateKeys). */
+    get provider() { return provider; },
     server,
+    /** kids of the current signing keys ([RS256, ES256]). */
+    signingKids,
+    /**
+     * Replace the signing keys with freshly generated ones (new kids): the old keys are gone from
+     * /jwks and sign nothing anymore. Everything stored (sessions, grants, codes, tokens) is kept.
+     * Resolves the new kids. Over HTTP (testHooks only): POST /__test/rotate-keys.
+     */
+    rotateKeys,
     /** Copy of the recorded requests (only with testHooks). */
     requests: () => structuredClone(recorded),
     resetRequests: () => { recorded.length = 0; },

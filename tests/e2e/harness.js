@@ -2,7 +2,8 @@
 // driven by playwright-core. Not a test file itself (node --test picks up *.test.js only).
 //
 // Each test file that starts its own stack must use its own ports: node --test runs files in
-// parallel processes. Defaults: demo 5273, provider 3100 (E2E_DEMO_PORT / E2E_PROVIDER_PORT).
+// parallel processes. Defaults: demo 5273, provider 3100 (E2E_DEMO_PORT / E2E_PROVIDER_PORT);
+// a file passes its own `portOffset` (login.test.js 0, oidc.test.js 1, ...) added to both.
 
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -42,10 +43,11 @@ export function checkPrerequisites() {
   if (missing.length) throw new Error(`e2e prerequisites missing: ${missing.join(', ')}`);
 }
 
-/** Provider (with test hooks) + demo server on test ports. */
+/** Provider (with test hooks) + demo server on test ports (base ports + portOffset). */
 export async function startStack({
-  demoPort = Number(process.env.E2E_DEMO_PORT ?? 5273),
-  providerPort = Number(process.env.E2E_PROVIDER_PORT ?? 3100),
+  portOffset = 0,
+  demoPort = Number(process.env.E2E_DEMO_PORT ?? 5273) + portOffset,
+  providerPort = Number(process.env.E2E_PROVIDER_PORT ?? 3100) + portOffset,
   providerOptions = {},
 } = {}) {
   return startDemo({

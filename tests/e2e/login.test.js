@@ -61,7 +61,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
     stack.provider.resetRequests();
   });
 
-  test('AR-01: full login lands authenticated; Bearer token, granted scope, user from /me', { timeout: TEST_TIMEOUT }, async () => {
+  test('AR-01/UI-07: full login lands authenticated; Bearer token, granted scope, user from /me (SDK getUserInfo)', { timeout: TEST_TIMEOUT }, async () => {
     await withBrowser(async (browser) => {
       const { page, rec } = browser;
       const startedAt = Date.now();
@@ -74,6 +74,10 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       assert.equal(await page.locator('#scope').textContent(), EXPECTED_SCOPE);
       assert.equal(await page.locator('#sub').textContent(), 'alice');
       assert.equal(await page.locator('#user').textContent(), 'User alice <alice@example.test>');
+      // The validated ID-token claims the page shows (getIdTokenClaims()).
+      assert.equal(await page.locator('#id-token-sub').textContent(), 'alice');
+      const iat = Number(await page.locator('#id-token-iat').getAttribute('data-value'));
+      assert.ok(iat >= Math.floor(startedAt / 1000) - 5 && iat <= Date.now() / 1000 + 5, `iat ${iat}`);
       assert.equal(await page.evaluate(() => document.getElementById('login').hidden), true);
       assert.equal(await page.evaluate(() => document.getElementById('logout').hidden), false);
 
@@ -83,13 +87,18 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       assert.ok(expiresAt >= startedAt + (ACCESS_TOKEN_TTL - 30) * 1000
         && expiresAt <= Date.now() + ACCESS_TOKEN_TTL * 1000 + 5000, `expiry ${expiresAt}`);
 
-      // The user shown came from the userinfo endpoint, called with the access token in the
-      // Authorization header (BR-04 / UI-07) and never in the URL.
+      // The user shown came from the userinfo endpoint, which the SDK (auth.getUserInfo(), the
+      // page no longer fetches it itself) called with the access token in the Authorization
+      // header (BR-04 / UI-07), never in the URL, and without cookies.
       await rec.settle();
       const meCalls = rec.requests.filter((r) => r.method === 'GET' && r.url.split('?')[0] === stack.config.userinfoEndpoint);
-      assert.equal(meCalls.length, 1, 'one GET /me from the page');
+      assert.equal(meCalls.length, 1, 'one GET /me from the page (made by the SDK)');
       assert.equal(meCalls[0].headers?.authorization, `Bearer ${tokens.access_token}`);
       assert.ok(!meCalls[0].url.includes('?'), '/me without query');
+      assert.equal(meCalls[0].url.includes(tokens.access_token), false, 'no access token in the /me URL');
+      assert.equal(meCalls[0].headers?.cookie, undefined, 'no cookie sent to /me');
+      assert.deepEqual(findSecrets(rec.requests.map((r) => r.url), secretsOf(tokens)), [],
+        'no token in any URL the page requested');
       const opMe = providerRequests().filter((r) => r.path === '/me' && r.method === 'GET');
       assert.equal(opMe.length, 1);
       assert.equal(opMe[0].authorizationScheme, 'Bearer');

@@ -12,7 +12,6 @@ import init, { AuthClient } from '/pkg/spa_oauth.js';
 const $ = (id) => document.getElementById(id);
 
 let auth;
-let config;
 let expiryTimer;
 
 function setState(state, statusText) {
@@ -65,44 +64,62 @@ function renderExpiry() {
   el.textContent = `${new Date(expiresAt).toLocaleString()} (${secondsLeft} s left)`;
 }
 
-/** Calls the provider's userinfo endpoint with the access token in the Authorization header. */
-async function fetchUserInfo() {
-  const accessToken = await auth.getAccessToken();
-  const response = await fetch(config.userinfoEndpoint, {
-    headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
-    cache: 'no-store',
-    credentials: 'omit',
-    redirect: 'error',
-    referrerPolicy: 'no-referrer',
-  });
-  if (!response.ok) {
-    const err = new Error(`userinfo request failed (HTTP ${response.status})`);
-    err.code = 'userinfo_error';
-    throw err;
-  }
-  return response.json();
+/** A NumericDate claim as text: "<seconds> (<ISO time>)", or "" when absent. */
+function numericDate(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '';
+  const date = new Date(value * 1000);
+  return Number.isNaN(date.getTime()) ? String(value) : `${value} (${date.toISOString()})`;
 }
 
+function renderIdTokenClaims(claims) {
+  setText('id-token-sub', claims?.sub);
+  for (const [id, name] of [['id-token-auth-time', 'auth_time'], ['id-token-iat', 'iat']]) {
+    const value = claims?.[name];
+    setText(id, typeof value === 'number' ? numericDate(value) : 'not present');
+    if (typeof value === 'number') $(id).dataset.value = String(value);
+    else delete $(id).dataset.value;
+  }
+}
+
+/**
+ * The SDK calls the UserInfo endpoint (access token in the Authorization header) and checks that
+ * its `sub` is the ID token's; getUser() merges the validated ID-token claims with it.
+ */
 async function renderSession() {
-  const claims = await fetchUserInfo();
-  const name = typeof claims.name === 'string' ? claims.name : '';
-  const email = typeof claims.email === 'string' ? claims.email : '';
+  try {
+    await auth.getUserInfo();
+  } catch (err) {
+    // Another user's claims (or a forged response): treat as an attack and drop the session.
+    if (err?.code === 'userinfo_sub_mismatch') {
+      auth.logout();
+      renderLoggedOut();
+    }
+    throw err;
+  }
+  const user = auth.getUser() ?? {};
+  const name = typeof user.name === 'string' ? user.name : '';
+  const email = typeof user.email === 'string' ? user.email : '';
   setText('user', email ? `${name} <${email}>` : name);
-  setText('sub', claims.sub);
+  setText('sub', user.sub);
+  renderIdTokenClaims(auth.getIdTokenClaims());
   setText('scope', auth.getGrantedScope() ?? '');
   renderExpiry();
   clearInterval(expiryTimer);
   expiryTimer = setInterval(renderExpiry, 1000);
   $('session').hidden = false;
   showButtons();
-  setState('authenticated', `logged in as ${claims.sub}`);
+  setState('authenticated', `logged in as ${user.sub}`);
 }
 
 function renderLoggedOut() {
   clearInterval(expiryTimer);
   $('session').hidden = true;
-  for (const id of ['user', 'sub', 'scope', 'expiry']) setText(id, '');
+  for (const id of ['user', 'sub', 'scope', 'expiry', 'id-token-sub', 'id-token-auth-time', 'id-token-iat']) {
+    setText(id, '');
+  }
   delete $('expiry').dataset.expiresAt;
+  delete $('id-token-auth-time').dataset.value;
+  delete $('id-token-iat').dataset.value;
   showButtons();
   setState('ready', 'not logged in');
 }
@@ -129,19 +146,16 @@ async function onLogout() {
 async function main() {
   const response = await fetch('/config.json', { cache: 'no-store' });
   if (!response.ok) throw new Error(`cannot load /config.json (HTTP ${response.status})`);
-  config = await response.json();
+  const config = await response.json();
 
   await init();
+  // Discovery: the SDK reads <issuer>/.well-known/openid-configuration (the metadata issuer
+  // must equal this one exactly) and takes the endpoints and jwks_uri from it.
   auth = await AuthClient.create({
     issuer: config.issuer,
-    authorizationEndpoint: config.authorizationEndpoint,
-    tokenEndpoint: config.tokenEndpoint,
     clientId: config.clientId,
     redirectUri: config.redirectUri,
     scope: config.scope,
-    authorizationResponseIssParameterSupported: config.authorizationResponseIssParameterSupported,
-    jwksUri: config.jwksUri, // to verify ID token signatures
-    userinfoEndpoint: config.userinfoEndpoint,
   });
 
   $('login').addEventListener('click', onLogin);
