@@ -8,8 +8,9 @@
 // Serves, on 127.0.0.1 only:
 //   /              www/app/            (index.html, app.js, app.css)
 //   /pkg/          pkg/                (the wasm-bindgen --target web output)
-//   /config.json   issuer, endpoints (from the provider's discovery document), clientId,
-//                  redirectUri, scope for the demo page
+//   /config.json   issuer, clientId, redirectUri, scope for the demo page (which discovers the
+//                  endpoints itself through the SDK), plus the endpoints from the provider's
+//                  discovery document (used by the end-to-end tests)
 //
 // FOR LOCAL USE ONLY: the provider's development login form accepts any username/password.
 
