@@ -135,12 +135,18 @@ async function onLogin() {
 
 async function onLogout() {
   clearError();
+  // Local logout: the SDK drops the tokens from memory (in every tab) and revokes them at the
+  // provider (RFC 7009); `redirect: false` skips the RP-initiated logout navigation to the
+  // provider's end_session_endpoint, so the page stays here. A failed revocation rejects
+  // (`revocation_failed`), but the local logout stands.
+  let failure;
   try {
-    await auth.logout();
-    renderLoggedOut();
+    await auth.logout({ redirect: false });
   } catch (err) {
-    showError(err);
+    failure = err;
   }
+  renderLoggedOut();
+  if (failure) showError(failure);
 }
 
 async function main() {
