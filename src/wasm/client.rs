@@ -10,7 +10,6 @@ use core::cell::{Cell, RefCell};
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::authorize::{self, AuthorizationRequest, PendingAuthorization, RANDOM_BYTES};
 use crate::core::callback::{AuthorizationResponse, CALLBACK_PARAMETERS};
@@ -459,12 +458,12 @@ impl AuthClient {
     /// `discovery_issuer_mismatch`, `metadata_missing`, `network_error`, `timeout`.
     #[wasm_bindgen(unchecked_return_type = "Promise<AuthClient>")]
     pub fn create(#[wasm_bindgen(unchecked_param_type = "AuthClientOptions")] options: JsValue) -> Promise {
-        future_to_promise(async move {
+        crate::wasm::spawn(alloc::boxed::Box::pin(async move {
             match create_inner(options).await {
                 Ok(inner) => Ok(JsValue::from(AuthClient::attached(inner))),
                 Err(e) => Err(to_js_error(e)),
             }
-        })
+        }))
     }
 
     /// Starts a login (RFC 6749 §4.1.1 + RFC 7636 §4.3): stores the transaction (state, nonce,
@@ -518,11 +517,11 @@ impl AuthClient {
         }
         self.inner.callback_in_progress.set(true);
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        crate::wasm::spawn(alloc::boxed::Box::pin(async move {
             let result = inner.clone().handle_callback(url).await;
             inner.callback_in_progress.set(false);
             result.map_err(to_js_error)
-        })
+        }))
     }
 
     /// The access token (send it only in the `Authorization` header, RFC 6750 §2.1): the one in
@@ -570,7 +569,7 @@ impl AuthClient {
     #[wasm_bindgen(js_name = getUserInfo, unchecked_return_type = "Promise<UserInfo>")]
     pub fn get_user_info(&self) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { inner.fetch_userinfo().await.map_err(to_js_error) })
+        crate::wasm::spawn(alloc::boxed::Box::pin(async move { inner.fetch_userinfo().await.map_err(to_js_error) }))
     }
 
     /// The user: the validated ID-token claims merged with the last UserInfo response (which
@@ -610,9 +609,9 @@ impl AuthClient {
         match read() {
             Ok((uri, revoke, redirect)) => {
                 let inner = self.inner.clone();
-                future_to_promise(async move {
+                crate::wasm::spawn(alloc::boxed::Box::pin(async move {
                     inner.logout(uri, revoke, redirect).await.map(|_| JsValue::UNDEFINED).map_err(to_js_error)
-                })
+                }))
             }
             Err(e) => reject(e),
         }
@@ -644,9 +643,9 @@ impl AuthClient {
         match silent {
             Ok(silent) => {
                 let inner = self.inner.clone();
-                future_to_promise(async move {
+                crate::wasm::spawn(alloc::boxed::Box::pin(async move {
                     inner.restore(silent.unwrap_or(true)).await.map(JsValue::from_bool).map_err(to_js_error)
-                })
+                }))
             }
             Err(e) => reject(e),
         }

@@ -9,7 +9,6 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::error::{Error, ErrorCode};
 use crate::core::logout::{self, TokenTypeHint};
@@ -223,13 +222,13 @@ impl Inner {
             }
         }
         let inner = self.clone();
-        let promise = future_to_promise(async move {
+        let promise = crate::wasm::spawn(alloc::boxed::Box::pin(async move {
             let result = inner.clone().refresh_across_tabs().await;
             if let Ok(mut r) = inner.refreshing.try_borrow_mut() {
                 *r = None;
             }
             result.map(|t| JsValue::from_str(&t)).map_err(to_js_error)
-        });
+        }));
         if let Ok(mut r) = self.refreshing.try_borrow_mut() {
             *r = Some(promise.clone());
         }

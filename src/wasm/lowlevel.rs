@@ -132,7 +132,7 @@ pub fn validate_id_token(
     #[wasm_bindgen(unchecked_param_type = "ValidateIdTokenOptions")] options: JsValue,
 ) -> js_sys::Promise {
     match read_id_token_check(id_token, options) {
-        Ok(c) => wasm_bindgen_futures::future_to_promise(async move { check_id_token(c).await.map_err(to_js_error) }),
+        Ok(c) => super::spawn(alloc::boxed::Box::pin(async move { check_id_token(c).await.map_err(to_js_error) })),
         Err(e) => js_sys::Promise::reject(&to_js_error(e)),
     }
 }

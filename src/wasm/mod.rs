@@ -28,3 +28,12 @@ static ALLOCATOR: alloc::SizeClassAlloc = alloc::SizeClassAlloc::new();
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
+
+/// Every asynchronous export runs through this one function: `future_to_promise` is then
+/// instantiated once for a boxed future instead of once per export (a size measure).
+#[inline(never)]
+pub(crate) fn spawn(
+    f: core::pin::Pin<::alloc::boxed::Box<dyn core::future::Future<Output = Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>>>>,
+) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(f)
+}
