@@ -34,9 +34,8 @@ pub struct ClientConfig {
     pub revocation_endpoint: Option<String>,
     /// `end_session_endpoint` (OIDC RP-Initiated Logout §2.1).
     pub end_session_endpoint: Option<String>,
-    /// Accepted ID-token signing algorithms: the configured ones, else the provider's
-    /// `id_token_signing_alg_values_supported` within [`Alg::ALL`], else RS256 (OIDC Core
-    /// §3.1.3.7 step 7; catalogue IT-05).
+    /// Accepted ID-token signing algorithms: the configured ones (the client's registered
+    /// `id_token_signed_response_alg`), else RS256 (OIDC Core §3.1.3.7 step 7; catalogue IT-05).
     pub id_token_algs: Vec<Alg>,
     /// Audiences besides `client_id` accepted in ID tokens (policy 8). Empty by default.
     pub trusted_audiences: Vec<String>,

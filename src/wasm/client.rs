@@ -185,11 +185,10 @@ fn build(s: Settings, metadata: Option<discovery::ProviderMetadata>) -> Result<I
     scope_name.push_str(&config.issuer);
     scope_name.push(' ');
     scope_name.push_str(&config.client_id);
-    config.id_token_algs = match s.algs {
-        Some(a) => a,
-        None if !m.id_token_algs.is_empty() => m.id_token_algs,
-        None => alloc::vec![Alg::RS256],
-    };
+    // OIDC Core §3.1.3.7 step 7: RS256, or what the client registered (`id_token_signed_response_alg`,
+    // given here as idTokenSigningAlgValues). What the provider merely supports is not accepted
+    // by default (catalogue IT-05).
+    config.id_token_algs = s.algs.unwrap_or_else(|| alloc::vec![Alg::RS256]);
     config.trusted_audiences = s.trusted_audiences;
     config.clock_tolerance = s.clock_tolerance;
     Ok(Inner {

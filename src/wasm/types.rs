@@ -34,8 +34,9 @@ export interface AuthClientOptions {
   jwksUri?: string;
   /** `userinfo_endpoint` (OIDC Discovery §3). */
   userinfoEndpoint?: string;
-  /** Accepted ID-token `alg`s (subset of RS256/384/512, PS256/384/512, ES256/384/512, EdDSA).
-   * Default: the provider's `id_token_signing_alg_values_supported` within that set, else RS256. */
+  /** Accepted ID-token `alg`s (subset of RS256/384/512, PS256/384/512, ES256/384/512, EdDSA):
+   * the client's registered `id_token_signed_response_alg`. Default `["RS256"]` (OIDC Core
+   * §3.1.3.7): an algorithm the provider merely supports is not accepted. */
   idTokenSigningAlgValues?: string[];
   /** Audiences besides `clientId` accepted in ID tokens (then `azp` must be `clientId`). */
   trustedAudiences?: string[];

@@ -76,7 +76,7 @@ async function expectReject(page, code, method, ...args) {
 }
 
 /** Page A: a demo-origin document without app code; AuthClient.create(options) with discovery. */
-async function createClient(page, { clientId = stack.config.clientId, issuer = stack.issuer } = {}) {
+async function createClient(page, { clientId = stack.config.clientId, issuer = stack.issuer, defaultAlgs = false } = {}) {
   if (!page.url().startsWith(`${stack.demoOrigin}/`)) {
     await page.goto(`${stack.demoOrigin}/config.json`, { waitUntil: 'load' });
   }
@@ -89,7 +89,9 @@ async function createClient(page, { clientId = stack.config.clientId, issuer = s
     } catch (e) {
       return { ok: false, code: e?.code ?? null, name: e?.name ?? null, message: String(e?.message ?? e) };
     }
-  }, { issuer, clientId, redirectUri: stack.redirectUri, scope: SCOPE });
+  }, { issuer, clientId, redirectUri: stack.redirectUri, scope: SCOPE,
+    // spa-es256 is registered with id_token_signed_response_alg ES256; the SDK accepts RS256 by default.
+    ...(clientId === ES256_CLIENT_ID && !defaultAlgs ? { idTokenSigningAlgValues: ['ES256'] } : {}) });
 }
 
 /**
@@ -237,6 +239,20 @@ describe('spa-oauth e2e: OpenID Connect (ID token, discovery, JWKS, UserInfo)', 
       assert.deepEqual(claims, payload, 'the claims are the ID token\'s payload');
       assert.equal((await authCall(page, 'isAuthenticated')).value, true);
       assert.equal(providerGets('/jwks').length, 1, 'one JWKS request');
+    });
+  });
+
+  test('IT-05: an ES256 ID token is refused when the client did not say it expects ES256 (default RS256)', { timeout: TEST_TIMEOUT }, async () => {
+    await withBrowser(async (browser) => {
+      const { page, rec } = browser;
+      assert.deepEqual(await createClient(page, { clientId: ES256_CLIENT_ID, defaultAlgs: true }), { ok: true });
+      const { result } = await loginWithClient(browser, 'erin');
+      assert.equal(result.ok, false, `handleRedirectCallback must reject, resolved ${JSON.stringify(result.value)}`);
+      assert.equal(result.code, 'alg_unsupported', JSON.stringify(result));
+      await rec.settle();
+      assert.equal(decodeJws(rec.tokenResponses.at(-1).body.id_token).header.alg, 'ES256', 'the provider did sign with ES256');
+      assert.equal((await authCall(page, 'isAuthenticated')).value, false);
+      assert.equal((await authCall(page, 'getIdTokenClaims')).value, null);
     });
   });
 
