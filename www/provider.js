@@ -14,6 +14,13 @@
 //   op.issuer; op.requests(); op.resetRequests(); await op.close();
 //   op.signingKids();            // kids of the current signing keys (RS256, ES256)
 //   await op.rotateKeys();       // fresh keys with new kids (see rotateKeys below)
+//   op.countRequests({ path: '/token', grantType: 'refresh_token' });   // recorder counts
+//
+// RP-initiated logout (end_session_endpoint): a request that carries a valid `id_token_hint` is
+// signed out without the confirmation page (the form is submitted by the page itself; a
+// <noscript> button remains), so the browser returns to the post_logout_redirect_uri at once.
+// Without an id_token_hint the provider asks ("Yes, sign me out"). `autoConfirmLogout: false`
+// always asks.
 //
 // Clients (both public, same redirect URIs): `spa-demo` (ID tokens RS256) and `spa-es256`
 // (ID tokens ES256, id_token_signed_response_alg).
@@ -68,6 +75,12 @@ function createMemoryAdapterFactory() {
   return class MemoryAdapter {
     constructor(model) {
       this.model = model;
+    }
+
+    /** Ids of every stored grant (test hooks). */
+    static async grantIds() {
+      return [...store.keys()].filter((k) => k.startsWith('Grant:') && get(k))
+        .map((k) => k.slice('Grant:'.length));
     }
 
     key(id) {
@@ -144,8 +157,11 @@ const RECORD_BODY_ROUTES = new Set([
  * @param {number} [options.refreshTokenTTL=86400]
  * @param {string} [options.resourceIndicator] the API's resource indicator / audience
  *   (default `http://127.0.0.1:<port>/api`)
+ * @param {boolean} [options.autoConfirmLogout=true] sign out without the confirmation page when
+ *   the end-session request carries a valid id_token_hint
  * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests,
- *   POST /__test/reset and POST /__test/rotate-keys (never enable outside tests)
+ *   GET /__test/counts, POST /__test/reset, POST /__test/rotate-keys and
+ *   POST /__test/revoke-grants (never enable outside tests)
  * @param {boolean} [options.quiet=false] do not print the listening line
  */
 export async function startProvider({
@@ -155,6 +171,7 @@ export async function startProvider({
   idTokenTTL = 3600,
   refreshTokenTTL = 24 * 60 * 60,
   resourceIndicator,
+  autoConfirmLogout = true,
   testHooks = false,
   quiet = false,
 } = {}) {
@@ -254,6 +271,15 @@ export async function startProvider({
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
+          // oidc-provider has validated the id_token_hint (signature, audience) before this
+          // runs. With one, the RP proved it holds the session's ID token: sign out at once.
+          if (autoConfirmLogout && ctx.oidc.params.id_token_hint) {
+            const confirmed = form.replace('</form>',
+              '<input type="hidden" name="logout" value="yes"/><noscript><button autofocus type="submit">Continue signing out</button></noscript></form>');
+            ctx.body = page('Signing out', `<h1>Signing out…</h1>${confirmed}
+<script>document.getElementById('op.logoutForm').submit();</script>`);
+            return;
+          }
           ctx.body = page('Sign out', `<h1>Sign out from ${htmlEscape(ctx.host)}?</h1>${form}
 <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
 <button type="submit" form="op.logoutForm">No, stay signed in</button>`);
@@ -304,6 +330,18 @@ export async function startProvider({
       ctx.body = { kids: await rotateKeys() };
       return;
     }
+    if (ctx.path === '/__test/counts' && ctx.method === 'GET') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = countsByEndpoint();
+      return;
+    }
+    if (ctx.path === '/__test/revoke-grants' && ctx.method === 'POST') {
+      // Revokes every grant (and with it every access and refresh token) of every account, as
+      // an administrator or a reuse detector would. Sessions (the login cookie) stay.
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { revoked: await revokeAllGrants() };
+      return;
+    }
     const entry = {
       time: Date.now(),
       method: ctx.method,
@@ -315,12 +353,17 @@ export async function startProvider({
       route: null,
       body: null,
       status: null,
+      error: null, // the OAuth `error` of a JSON error response (e.g. invalid_grant)
     };
     recorded.push(entry);
     try {
       await next();
     } finally {
       entry.status = ctx.status;
+      if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)
+        && typeof ctx.body.error === 'string') {
+        entry.error = ctx.body.error;
+      }
       // ctx.oidc exists only on provider routes; the body is parsed by the provider itself
       // (reading it here before next() would consume the stream), so pick it up afterwards.
       if (Object.getOwnPropertyDescriptor(ctx, 'oidc')) {
@@ -332,6 +375,26 @@ export async function startProvider({
       }
     }
   };
+
+  /** Recorded requests per `METHOD path` (and per grant_type for POST /token), with statuses. */
+  const countsByEndpoint = () => {
+    const counts = {};
+    for (const r of recorded) {
+      const grant = r.method === 'POST' && r.route === 'token' ? ` ${r.body?.grant_type ?? '?'}` : '';
+      const key = `${r.method} ${r.path}${grant}`;
+      counts[key] ??= { total: 0, byStatus: {}, byError: {} };
+      counts[key].total += 1;
+      counts[key].byStatus[r.status] = (counts[key].byStatus[r.status] ?? 0) + 1;
+      if (r.error) counts[key].byError[r.error] = (counts[key].byError[r.error] ?? 0) + 1;
+    }
+    return counts;
+  };
+  const countRequests = ({ method = 'POST', path = '/token', grantType, status, error } = {}) => recorded
+    .filter((r) => r.method === method && r.path === path
+      && (grantType === undefined || r.body?.grant_type === grantType)
+      && (status === undefined || r.status === status)
+      && (error === undefined || r.error === error)).length;
+  let revokeAllGrants; // defined below (needs the current provider)
 
   // ---- the Provider instance, replaceable at runtime (key rotation) -------------------------
   // oidc-provider reads its signing keys once, at construction, and has no API to replace them.
@@ -354,6 +417,19 @@ export async function startProvider({
     return signingKids();
   };
   install();
+  revokeAllGrants = async () => {
+    // The adapter keeps the grant index; revoking through the Grant model's adapter removes the
+    // grant and every token issued under it (what oidc-provider itself does on revocation).
+    const grantIds = await Adapter.grantIds();
+    const adapter = new Adapter('Grant');
+    for (const id of grantIds) {
+      // eslint-disable-next-line no-await-in-loop
+      await adapter.revokeByGrantId(id);
+      // eslint-disable-next-line no-await-in-loop
+      await adapter.destroy(id);
+    }
+    return grantIds.length;
+  };
 
   const server = createServer((req, res) => handler(req, res));
   await new Promise((resolve, reject) => {
@@ -395,6 +471,14 @@ export async function startProvider({
     /** Copy of the recorded requests (only with testHooks). */
     requests: () => structuredClone(recorded),
     resetRequests: () => { recorded.length = 0; },
+    /**
+     * Number of recorded requests matching { method = 'POST', path = '/token', grantType,
+     * status, error } (only with testHooks). Over HTTP: GET /__test/counts (all endpoints).
+     */
+    countRequests,
+    countsByEndpoint,
+    /** Revoke every grant and its tokens (only with testHooks: POST /__test/revoke-grants). */
+    revokeAllGrants: () => revokeAllGrants(),
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       for (const socket of sockets) socket.destroy();
