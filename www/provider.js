@@ -267,7 +267,11 @@ export async function startProvider({
     },
     features: {
       devInteractions: { enabled: true }, // any login/password: LOCAL USE ONLY
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client may revoke only its own tokens (what the default does, without its notice).
+        allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId,
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {

@@ -19,6 +19,13 @@ const TEST_TIMEOUT = 30_000;
 
 let stack;
 
+/**
+ * Callback navigations of the logins the tests make. On its first load in a fresh profile the
+ * demo first tries a silent session restore (restoreSession(): one prompt=none redirect), which
+ * the provider answers with error=login_required; those callbacks are left out.
+ */
+const loginCallbacks = (rec) => rec.callbackUrls.filter((u) => new URL(u).searchParams.get('error') !== 'login_required');
+
 /** Provider-side requests since the last reset. */
 const providerRequests = () => stack.provider.requests();
 const providerTokenPosts = () => providerRequests().filter((r) => r.method === 'POST' && r.path === '/token');
@@ -111,11 +118,16 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
         && m.url.startsWith(stack.demoOrigin));
       assert.deepEqual(demoErrors, [], 'console errors on the demo origin');
 
-      // Logging out clears the session in the page.
+      // Logging out clears the session, goes through the provider's end_session_endpoint
+      // (RP-initiated logout) and comes back with the logout's state (handleLogoutCallback).
       await page.locator('#logout').click();
+      await page.waitForURL((url) => url.origin === stack.issuer, { waitUntil: 'commit' });
+      await page.waitForURL((url) => url.origin === stack.demoOrigin, { waitUntil: 'commit' });
       await page.waitForSelector('body[data-state="ready"]');
       assert.equal(await page.evaluate(() => document.getElementById('login').hidden), false);
       assert.equal(await page.locator('#scope').textContent(), '');
+      assert.equal(await page.locator('#logout-result').textContent(), 'logged out');
+      assert.equal(new URL(page.url()).search, '', 'state removed from the address bar');
     });
   });
 
@@ -123,8 +135,9 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
     await withBrowser(async (browser) => {
       const { page, rec } = browser;
       await loginOk(browser, 'bob');
-      assert.equal(rec.callbackUrls.length, 1, 'one callback navigation');
-      const callback = new URL(rec.callbackUrls[0]);
+      assert.equal(loginCallbacks(rec).length, 1, 'one login callback navigation');
+      assert.equal(rec.callbackUrls.length, 2, 'and the silent restore\'s error=login_required');
+      const callback = new URL(loginCallbacks(rec)[0]);
       assert.ok(callback.searchParams.get('code'), 'provider sent a code');
       assert.ok(callback.searchParams.get('state'), 'provider echoed state');
       assert.equal(callback.searchParams.get('iss'), stack.issuer, 'provider sent iss (RFC 9207)');
@@ -147,7 +160,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       const secrets = secretsOf(tokens);
       assert.ok(secrets.access_token && secrets.refresh_token && secrets.id_token,
         `token response has access, refresh and ID token (got ${Object.keys(secrets)})`);
-      const code = new URL(rec.callbackUrls[0]).searchParams.get('code');
+      const code = new URL(loginCallbacks(rec)[0]).searchParams.get('code');
       const verifier = providerTokenPosts()[0]?.body?.code_verifier;
       assert.ok(code && verifier);
       const allSecrets = { ...secrets, code, code_verifier: verifier };
@@ -180,7 +193,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
     await withBrowser(async (browser) => {
       const { page, rec } = browser;
       await loginOk(browser, 'dave');
-      const [callbackUrl] = rec.callbackUrls;
+      const [callbackUrl] = loginCallbacks(rec);
       assert.ok(callbackUrl);
       const pageTokenPostsBefore = rec.tokenRequests().length;
       const opTokenPostsBefore = providerTokenPosts().length;
@@ -231,7 +244,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
 
       // A login transaction is pending for this tab (so this is AR-02, not AR-05).
       await page.goto(`${stack.demoOrigin}/config.json`, { waitUntil: 'load' });
-      const pendingBefore = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spa-oauth:')));
+      const pendingBefore = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spa-oauth:txn:')));
       assert.ok(pendingBefore.length >= 1, 'a pending login transaction before the callback');
 
       const tampered = new URL(genuine);
@@ -248,7 +261,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       await rec.settle();
       assert.equal(rec.tokenRequests().length, 0, 'no token request from the page');
       assert.equal(providerTokenPosts().length, 0, 'no token request at the provider');
-      const pending = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spa-oauth:')));
+      const pending = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spa-oauth:txn:')));
       t.diagnostic(`after the tampered callback, pending transaction keys: ${JSON.stringify(pending)}`);
 
       // Control, reported rather than asserted (AR-02 says "clear the transaction"; keeping it
@@ -264,8 +277,8 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       const { page, rec } = browser;
       const state = await fullLogin(page, stack, { login: 'frank', deny: true });
       assert.equal(state, 'error');
-      assert.equal(rec.callbackUrls.length, 1);
-      const callback = new URL(rec.callbackUrls[0]);
+      assert.equal(loginCallbacks(rec).length, 1);
+      const callback = new URL(loginCallbacks(rec)[0]);
       assert.equal(callback.searchParams.get('error'), 'access_denied', 'provider redirected with error');
 
       const err = await shownError(page);
@@ -276,7 +289,8 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       await rec.settle();
       assert.equal(rec.tokenRequests().length, 0, 'no token request from the page');
       assert.equal(providerTokenPosts().length, 0, 'no token request at the provider');
-      const txKeys = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spa-oauth:')));
+      // (The silent-restore loop guard, spa-oauth:silent:<client>, stays for two minutes.)
+      const txKeys = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spa-oauth:txn:')));
       assert.deepEqual(txKeys, [], 'transaction cleared after the error response');
     });
   });
@@ -285,7 +299,9 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
     await withBrowser(async (browser) => {
       await loginOk(browser, 'grace');
       const requests = providerRequests();
-      const auth = requests.filter((r) => r.path === '/auth' && r.method === 'GET');
+      const silent = requests.filter((r) => r.path === '/auth' && r.method === 'GET' && r.query.prompt === 'none');
+      assert.equal(silent.length, 1, 'the demo\'s silent restore attempt (prompt=none) on its first load');
+      const auth = requests.filter((r) => r.path === '/auth' && r.method === 'GET' && r.query.prompt !== 'none');
       assert.equal(auth.length, 1, 'one authorization request');
       const q = auth[0].query;
       assert.equal(q.response_type, 'code');
@@ -321,7 +337,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
     await withBrowser(async (browser) => {
       const { page, rec } = browser;
       const tokens = await loginOk(browser, 'heidi');
-      const [callbackUrl] = rec.callbackUrls;
+      const [callbackUrl] = loginCallbacks(rec);
       // An error path too: replay the callback (state_mismatch), then log out.
       await page.goto(callbackUrl, { waitUntil: 'commit' });
       assert.equal(await waitForAppState(page), 'error');
