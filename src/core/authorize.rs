@@ -58,6 +58,9 @@ pub struct PendingAuthorization {
     pub scope: String,
     /// `max_age` requested (OIDC Core §3.1.2.1), for the `auth_time` check.
     pub max_age: Option<u64>,
+    /// `prompt=none` was requested (a silent restore): `login_required` and the other
+    /// interaction errors of OIDC Core §3.1.2.6 then mean "not logged in", not a failure.
+    pub prompt_none: bool,
     /// Creation time, seconds since the Unix epoch (from the caller's clock).
     pub created_at: u64,
 }
@@ -109,6 +112,7 @@ pub fn authorization_request(
 
     let scope = normalize_scope(&request.scope)?;
     let mut max_age = None;
+    let prompt_none = request.extra.iter().any(|(n, v)| n == "prompt" && v == "none");
     for (i, (name, value)) in request.extra.iter().enumerate() {
         if name.is_empty() || name.bytes().any(|b| b < 0x20 || b == 0x7f) {
             return Err(ErrorCode::InvalidConfig.into());
@@ -164,6 +168,7 @@ pub fn authorization_request(
         redirect_uri: config.redirect_uri.clone(),
         scope,
         max_age,
+        prompt_none,
         created_at: now,
     };
     Ok((url, pending))
@@ -214,6 +219,9 @@ impl PendingAuthorization {
         if let Some(m) = &max_age {
             pairs.push(("max_age", m));
         }
+        if self.prompt_none {
+            pairs.push(("prompt_none", "1"));
+        }
         form::encode_pairs(pairs)
     }
 
@@ -250,6 +258,7 @@ impl PendingAuthorization {
             redirect_uri: get("redirect_uri").ok_or_else(bad)?,
             scope: get("scope").ok_or_else(bad)?,
             max_age,
+            prompt_none: get("prompt_none").as_deref() == Some("1"),
             created_at,
         })
     }
@@ -334,8 +343,12 @@ mod tests {
         assert_eq!(q.state.expose(), p.state.expose());
         assert_eq!(q.code_verifier.expose(), p.code_verifier.expose());
         assert_eq!(q.nonce.unwrap().expose(), p.nonce.unwrap().expose());
-        assert_eq!((q.issuer, q.client_id, q.redirect_uri, q.scope, q.max_age, q.created_at),
-                   (p.issuer, p.client_id, p.redirect_uri, p.scope, p.max_age, p.created_at));
+        assert_eq!((q.issuer, q.client_id, q.redirect_uri, q.scope, q.max_age, q.created_at, q.prompt_none),
+                   (p.issuer, p.client_id, p.redirect_uri, p.scope, p.max_age, p.created_at, false));
+        let silent = AuthorizationRequest { scope: "openid".into(), extra: vec![("prompt".into(), "none".into())] };
+        let (_, p) = authorization_request(&test_config(), &silent, &random(), 42).unwrap();
+        assert!(p.prompt_none);
+        assert!(PendingAuthorization::from_storage_string(&p.to_storage_string()).unwrap().prompt_none);
         for bad in ["", "v=2", "garbage%", &alloc::format!("{s}&state=dup"), &s.replace("created_at=42", "created_at=x")] {
             assert_eq!(PendingAuthorization::from_storage_string(bad).unwrap_err().code, ErrorCode::StateMismatch);
         }

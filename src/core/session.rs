@@ -54,6 +54,22 @@ impl Session {
         }
     }
 
+    /// The renewal margin actually used: the configured one when it is shorter than the token's
+    /// lifetime, else half the lifetime — a margin at or above the lifetime would make every new
+    /// token "due" at once and renew in a loop.
+    pub fn effective_margin(&self, configured: f64) -> f64 {
+        match self.expires_at {
+            Some(at) if configured >= at - self.obtained_at => ((at - self.obtained_at) / 2.0).max(0.0),
+            _ => configured,
+        }
+    }
+
+    /// When the next renewal is due (seconds since the epoch), for a renewable session.
+    pub fn renewal_due(&self, configured_margin: f64) -> Option<f64> {
+        self.refresh_token.as_ref()?;
+        self.expires_at.map(|at| at - self.effective_margin(configured_margin))
+    }
+
     /// The access token when fresh at `now` (see [`is_fresh`](Self::is_fresh)).
     pub fn access_token_at(&self, now: f64, margin: f64) -> Option<&AccessToken> {
         self.is_fresh(now, margin).then_some(&self.access_token)
@@ -75,6 +91,22 @@ mod tests {
             id_claims: None,
             obtained_at: 0.0,
         }
+    }
+
+    #[test]
+    fn margin_at_or_above_the_lifetime_falls_back_to_half() {
+        let mut s = session(Some(130.0));
+        s.obtained_at = 100.0; // a 30 s token
+        s.refresh_token = Some(crate::core::secret::RefreshToken::new("r".into()));
+        assert_eq!(s.effective_margin(60.0), 15.0);
+        assert_eq!(s.effective_margin(30.0), 15.0);
+        assert_eq!(s.renewal_due(60.0), Some(115.0));
+        assert_eq!(s.effective_margin(5.0), 5.0);
+        assert_eq!(s.effective_margin(26.0), 26.0); // shorter than the lifetime: as configured
+        assert!(s.is_fresh(110.0, s.effective_margin(60.0)));
+        assert!(!s.is_fresh(116.0, s.effective_margin(60.0)));
+        s.refresh_token = None;
+        assert_eq!(s.renewal_due(60.0), None);
     }
 
     #[test]

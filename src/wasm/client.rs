@@ -72,6 +72,10 @@ struct Inner {
     /// The refresh in flight in this tab: every caller shares it (single flight).
     refreshing: RefCell<Option<Promise>>,
     retry_ms: Cell<f64>,
+    /// No refresh before this time (seconds) after a failed one: callers get the still-valid token.
+    retry_not_before: Cell<f64>,
+    /// Another tab of this origin has been heard from.
+    peers: Cell<bool>,
     handlers: RefCell<Vec<(String, Function)>>,
     /// Identifies this tab in cross-tab messages.
     tab_id: String,
@@ -204,6 +208,8 @@ fn build(s: Settings, metadata: Option<discovery::ProviderMetadata>) -> Result<I
         refresh_margin: s.refresh_margin,
         refreshing: RefCell::new(None),
         retry_ms: Cell::new(FIRST_RETRY_MS),
+        retry_not_before: Cell::new(0.0),
+        peers: Cell::new(false),
         handlers: RefCell::new(Vec::new()),
         tab_id,
         scope_name,
@@ -287,7 +293,20 @@ impl Inner {
             Ok(state) => storage::take(state)?,
             Err(e) => return Err(e),
         };
-        let code = response.validate(&self.config, pending.as_ref(), now)?;
+        let silent = pending.as_ref().is_some_and(|p| p.prompt_none);
+        let code = response.validate(&self.config, pending.as_ref(), now).map_err(|e| {
+            // OIDC Core §3.1.2.6: a silent restore answered "the user must interact" → not logged in.
+            let interaction = matches!(e.error(), Some("login_required" | "interaction_required" | "consent_required" | "account_selection_required"));
+            if silent && e.code == ErrorCode::AuthorizationError && interaction {
+                Error::with_detail(ErrorCode::LoginRequired, crate::core::error::ServerDetail {
+                    error: e.error().map(String::from),
+                    error_description: e.error_description().map(String::from),
+                    ..Default::default()
+                })
+            } else {
+                e
+            }
+        })?;
         match pending {
             Some(p) => Ok((p, code)),
             None => Err(ErrorCode::StateMismatch.into()),

@@ -98,6 +98,7 @@ impl Inner {
         if from == self.tab_id {
             return;
         }
+        self.peers.set(true);
         match kind.as_str() {
             "hello" => self.broadcast_session(),
             "session" => {
@@ -165,11 +166,7 @@ impl Inner {
     /// Schedules the next renewal on the absolute expiry (minus the margin). Timers of hidden
     /// tabs may be throttled or frozen; `check` also runs on every wake-up event.
     pub(super) fn schedule(&self) {
-        let due = self.with_session(|s| {
-            let s = s?;
-            s.refresh_token.as_ref()?;
-            s.expires_at.map(|e| e - self.refresh_margin)
-        });
+        let due = self.with_session(|s| s?.renewal_due(self.refresh_margin));
         match due {
             Some(at) => self.set_timer_ms((at - sys::now_f64()) * 1000.0),
             None => self.cancel_timer(),
@@ -179,8 +176,8 @@ impl Inner {
     /// Renews now if the token is within the margin of its expiry (timer or wake-up).
     fn check(self: &Rc<Self>) {
         let due = self.with_session(|s| {
-            s.is_some_and(|s| s.refresh_token.is_some() && !s.is_fresh(sys::now_f64(), self.refresh_margin))
-        });
+            s.is_some_and(|s| s.refresh_token.is_some() && !s.is_fresh(sys::now_f64(), s.effective_margin(self.refresh_margin)))
+        }) && sys::now_f64() >= self.retry_not_before.get();
         if due {
             tabs::detach(&self.refresh());
         }
@@ -196,19 +193,19 @@ impl Inner {
         let state = self.with_session(|s| {
             s.map(|s| {
                 (
-                    s.access_token_at(now, self.refresh_margin).map(|t| JsValue::from_str(t.expose())),
+                    s.access_token_at(now, s.effective_margin(self.refresh_margin)).map(|t| JsValue::from_str(t.expose())),
                     s.access_token_at(now, 0.0).map(|t| JsValue::from_str(t.expose())),
                     s.refresh_token.is_some(),
                 )
             })
         });
+        // After a failed refresh, callers get the still-valid token until the backoff ends.
+        let backing_off = now < self.retry_not_before.get();
         match state {
             None => Promise::reject(&to_js_error(ErrorCode::LoginRequired.into())),
             Some((Some(fresh), _, _)) => Promise::resolve(&fresh),
-            Some((None, valid, true)) => {
-                let _ = valid;
-                self.refresh()
-            }
+            Some((None, Some(valid), true)) if backing_off => Promise::resolve(&valid),
+            Some((None, _, true)) => self.refresh(),
             Some((None, Some(valid), false)) => Promise::resolve(&valid),
             Some((None, None, false)) => Promise::reject(&to_js_error(ErrorCode::LoginRequired.into())),
         }
@@ -239,12 +236,35 @@ impl Inner {
     /// token; the others receive the outcome over the BroadcastChannel while they wait.
     async fn refresh_across_tabs(self: Rc<Self>) -> Result<String, Error> {
         let lock = tabs::acquire_lock(&self.scope_name).await;
+        if self.peers.get() {
+            alloc::boxed::Box::pin(self.clone().catch_up()).await;
+        }
         let result = alloc::boxed::Box::pin(self.clone().refresh_locked()).await;
         tabs::release(lock);
         if let Err(e) = &result {
-            self.emit_error(e);
+            if e.code != ErrorCode::LoginRequired {
+                self.emit_error(e);
+            }
         }
         result
+    }
+
+    /// With the lock held, makes sure we have the newest session before deciding to refresh: the
+    /// previous holder broadcast its result before releasing the lock, but the lock can be
+    /// granted before that message is delivered. A hello round trip cannot overtake it (a
+    /// channel delivers one sender's messages in order), so every other tab's newest session is
+    /// here once their answers arrive (up to 150 ms, only when other tabs exist).
+    async fn catch_up(self: Rc<Self>) {
+        let fresh = |inner: &Inner| inner.with_session(|s| s.is_some_and(|s| s.is_fresh(sys::now_f64(), s.effective_margin(inner.refresh_margin))));
+        if fresh(&self) {
+            return;
+        }
+        self.post(&tabs::message("hello", &self.tab_id).into());
+        let mut waited = 0.0;
+        while waited < 150.0 && !fresh(&self) {
+            tabs::sleep(10.0).await;
+            waited += 10.0;
+        }
     }
 
     async fn refresh_locked(self: Rc<Self>) -> Result<String, Error> {
@@ -253,7 +273,7 @@ impl Inner {
         let current = self.with_session(|s| {
             s.map(|s| {
                 (
-                    s.access_token_at(now, self.refresh_margin).map(|t| String::from(t.expose())),
+                    s.access_token_at(now, s.effective_margin(self.refresh_margin)).map(|t| String::from(t.expose())),
                     s.refresh_token.clone(),
                     s.scope.clone(),
                     s.id_claims.clone(),
@@ -290,7 +310,8 @@ impl Inner {
                     status: e.status(),
                 }));
             }
-            Err(e) => return Err(e),
+            // Any other refusal or malformed answer: keep the session, back off, report.
+            Err(e) => return self.transient_failure(e),
         };
         // The session may have ended while the request was in flight (logout in this or another tab).
         if self.with_session(|s| s.is_none_or(|s| s.refresh_token.as_ref().map(|r| r.expose()) != Some(refresh_token.expose()))) {
@@ -299,7 +320,11 @@ impl Inner {
         let id_claims = match (&response.id_token, &previous_claims) {
             (Some(raw), _) => {
                 let nonce = previous_claims.as_ref().and_then(|c| c.nonce.clone());
-                let claims = alloc::boxed::Box::pin(self.verify_id_token(raw, nonce.as_deref(), true, None, response.access_token.expose())).await?;
+                let claims = match alloc::boxed::Box::pin(self.verify_id_token(raw, nonce.as_deref(), true, None, response.access_token.expose())).await {
+                    Ok(c) => c,
+                    // RT-09: the whole response is discarded; the session stays as it was.
+                    Err(e) => return self.transient_failure(e),
+                };
                 if let Some(prev) = &previous_claims {
                     if let Err(e) = refresh::check_same_authentication(prev, &claims) {
                         // RT-05/06/07: never a silent user switch.
@@ -316,6 +341,7 @@ impl Inner {
         let next = self.with_session(|s| s.map(|s| s.refreshed(response, true, id_claims, sys::now_f64())));
         self.set_session(next);
         self.retry_ms.set(FIRST_RETRY_MS);
+        self.retry_not_before.set(0.0);
         self.broadcast_session();
         self.schedule();
         let d = Object::new();
@@ -330,6 +356,7 @@ impl Inner {
     fn transient_failure(&self, e: Error) -> Result<String, Error> {
         let delay = self.retry_ms.get();
         self.retry_ms.set((delay * 2.0).min(MAX_RETRY_MS));
+        self.retry_not_before.set(sys::now_f64() + delay / 1000.0);
         self.set_timer_ms(delay);
         let valid = self.with_session(|s| s.and_then(|s| s.access_token_at(sys::now_f64(), 0.0)).map(|t| String::from(t.expose())));
         match valid {

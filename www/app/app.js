@@ -289,8 +289,9 @@ async function main() {
     try {
       await auth.handleRedirectCallback();
     } catch (err) {
-      if (err?.code === 'authorization_error' && SILENT_RESTORE_ERRORS.has(err.error)) {
-        // The silent restore found no session at the provider: simply not logged in.
+      if (err?.code === 'login_required' && SILENT_RESTORE_ERRORS.has(err.error)) {
+        // The silent (prompt=none) restore found no session at the provider: simply not logged
+        // in (the SDK reports it as login_required, with the provider's error in .error).
         noteEvent('silentRestore', err.error);
         started = true;
         renderLoggedOut();
