@@ -4,6 +4,9 @@
 #   2. sans-IO boundary + clippy       5. browser tests (wasm-bindgen-test, headless Chromium)
 #   3. native core tests (cargo test)  6. Node tests (SSR import) + end-to-end (playwright-core,
 #                                         Debian Chromium, real oidc-provider, the demo)
+#                                      7. the hostile authorization server suite (tests/hostile)
+# Fuzzing is not in this path (it needs nightly + cargo-fuzz): fuzz/run.sh; its crashes become
+# unit tests (e.g. src/core/json.rs exponent_at_i32_min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n=== %s\n' "$*"; }
@@ -39,6 +42,9 @@ node --test tests/node/
 
 step "end-to-end tests (playwright-core + Chromium + oidc-provider + demo)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "hostile authorization server (one test per security-catalogue case)"
+node --test --test-concurrency=1 tests/hostile/
 
 echo
 echo "all tests passed in $(( $(date +%s) - t0 )) s"

@@ -17,7 +17,7 @@ use super::secret::{constant_time_eq, AuthorizationCode};
 use super::uri;
 
 /// Parameters that mean an implicit, hybrid or JARM response (RFC 9700 §2.1.2; JARM §4.1).
-const REFUSED_PARAMETERS: &[&str] = &["access_token", "id_token", "token", "response"];
+const REFUSED_PARAMETERS: &[&str] = &["access_token", "id_token", "token", "response", "refresh_token"];
 
 /// A parsed authorization response. Unknown parameters (`session_state`, ...) are ignored
 /// (RFC 6749 §4.1.2) and never reflected anywhere.
@@ -28,8 +28,12 @@ pub struct AuthorizationResponse {
     fragment_has_tokens: bool,
 }
 
-/// Parameters the adapter removes from the address bar after a callback.
-pub const CALLBACK_PARAMETERS: &[&str] = &["code", "state", "iss", "session_state", "error", "error_description", "error_uri"];
+/// Parameters the adapter removes from the address bar after a callback: the response's own,
+/// and any front-channel token an attacker or a misbehaving server injected (catalogue BR-01).
+pub const CALLBACK_PARAMETERS: &[&str] = &[
+    "code", "state", "iss", "session_state", "error", "error_description", "error_uri",
+    "access_token", "id_token", "token", "response", "refresh_token",
+];
 
 impl AuthorizationResponse {
     /// Parses a callback URL (absolute). Errors: [`ErrorCode::CallbackMalformed`] for a URL that
@@ -49,6 +53,12 @@ impl AuthorizationResponse {
             _ => false,
         };
         Ok(AuthorizationResponse { base: uri::base_for_comparison(&parts), params, fragment_has_tokens })
+    }
+
+    /// True when the URL fragment carries tokens (an implicit-style response): the adapter
+    /// then removes the whole fragment from the address bar.
+    pub fn fragment_has_tokens(&self) -> bool {
+        self.fragment_has_tokens
     }
 
     /// The value of a response parameter.

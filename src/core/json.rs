@@ -327,7 +327,7 @@ impl Parser<'_> {
         } else if exp10 >= 0 {
             mantissa * pow10(exp10.min(400))
         } else {
-            mantissa / pow10((-exp10).min(400))
+            mantissa / pow10(exp10.saturating_neg().min(400))
         };
         Ok(Value::Number(if negative { -value } else { value }))
     }
@@ -436,6 +436,17 @@ mod tests {
         let v = parse(text.as_bytes()).unwrap();
         assert_eq!(parse(v.to_json().as_bytes()).unwrap(), v);
         assert_eq!(v.to_json(), r#"{"a":[1,-2,true,null,"x\"\\\u000a"],"b":{}}"#);
+    }
+
+    /// Fuzzing regression (fuzz/regressions/json/exp-i32-min-negate): an exponent that
+    /// saturates at i32::MIN must not overflow when negated (it made 1.0e-2147483647 read as 10).
+    #[test]
+    fn exponent_at_i32_min() {
+        assert_eq!(parse(b"1.0e-2147483647").unwrap().as_f64(), Some(0.0));
+        assert_eq!(parse(b"1.0e-99999999999").unwrap().as_f64(), Some(0.0));
+        assert_eq!(parse(b"1e99999999999").unwrap().as_f64(), Some(f64::INFINITY));
+        let fuzzed = include_bytes!("../../fuzz/regressions/json/exp-i32-min-negate");
+        assert_eq!(parse(fuzzed).unwrap().as_f64(), Some(0.0));
     }
 
     #[test]

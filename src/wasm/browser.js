@@ -20,11 +20,13 @@ export async function httpSend(method, url, headers, body, timeoutMs) {
   }
 }
 
-// Removes the named query parameters from the address bar when `url` is the current location.
-export function replaceUrlWithout(url, names) {
+// Removes the named query parameters (and the fragment when `clearHash`) from the address bar
+// when `url` is the current location.
+export function replaceUrlWithout(url, names, clearHash) {
   if (typeof location === "undefined" || location.href !== url) return;
   const u = new URL(url);
   for (const n of names) u.searchParams.delete(n);
+  if (clearHash) u.hash = "";
   history.replaceState(history.state, "", u.href);
 }
 

@@ -254,7 +254,8 @@ fn clean_address_bar(url: &str) {
     for name in CALLBACK_PARAMETERS {
         names.push(&JsValue::from_str(name));
     }
-    http::replace_url_without(url, names);
+    let clear_hash = AuthorizationResponse::parse(url).is_ok_and(|r| r.fragment_has_tokens());
+    http::replace_url_without(url, names, clear_hash);
 }
 
 impl Inner {
@@ -646,7 +647,7 @@ impl AuthClient {
             .and_then(|p| crate::core::form::parse_pairs(p.query.unwrap_or("")).ok())
             .and_then(|pairs| pairs.into_iter().find(|(n, _)| n == "state").map(|(_, v)| v));
         let names = js_sys::Array::of1(&JsValue::from_str("state"));
-        http::replace_url_without(&url, names);
+        http::replace_url_without(&url, names, false);
         state.is_some_and(|s| storage::take_logout_state(&s, sys::now_secs()))
     }
 

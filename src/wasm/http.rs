@@ -19,7 +19,7 @@ extern "C" {
     #[wasm_bindgen(js_name = httpSend)]
     async fn http_send(method: &str, url: &str, headers: Array, body: &str, timeout_ms: u32) -> JsValue;
     #[wasm_bindgen(js_name = replaceUrlWithout)]
-    pub(crate) fn replace_url_without(url: &str, names: Array);
+    pub(crate) fn replace_url_without(url: &str, names: Array, clear_hash: bool);
 }
 
 /// What came back, owned.

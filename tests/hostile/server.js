@@ -1,0 +1,587 @@
+// Hostile authorization server for the security catalogue (/work/shared/security-catalogue.md
+// §4.1–4.6, §4.11), plus the tiny same-machine app origin the SDK runs in.
+//
+// One node http server per origin, both on 127.0.0.1 only:
+//   AS   http://127.0.0.1:<asPort>/case/<ID>/...   one issuer per case:
+//          /.well-known/openid-configuration   discovery
+//          /authorize                          302 straight back to the redirect URI (no login UI)
+//          /token                              authorization_code grant (checks the request, TE-01)
+//          /jwks, /jwks/<anything>             JWK Set
+//          /userinfo                           UserInfo (Bearer header only, UI-07)
+//          /redirect-target                    where the 3xx cases point (must never be requested)
+//   app  http://127.0.0.1:<appPort>/            a blank page (/app.html, /cb) + the built package (/pkg/)
+//
+// Every case gets a *valid* protocol run by default — correct discovery, a correctly signed ID
+// token with the nonce copied from the authorize request, correct iss/aud/exp/iat/at_hash, state
+// echoed, CORS for the app origin — and its spec changes exactly the one thing under test:
+//
+//   defineCase(id, {
+//     metadata(meta, ctx)        → meta (mutate/return), or a raw response (see below)
+//     authorize(params, ctx)     → mutate the redirect's URLSearchParams; or return a raw response
+//     fragment                   → string appended as '#…' to the redirect
+//     token(ctx)                 → a raw response replacing the token response
+//     tokenBody(body, ctx)       → the token response JSON (mutate/return); may return a raw response
+//     idToken: { alg, keyName ('rs1', 'rs2', 'rs3', 'weak', 'es1', 'es384'), header(h, ctx),
+//                claims(c, ctx), signature(buf, ctx), signOptions(ctx), raw(ctx) }
+//     jwks(jwks, ctx)            → JWK Set (mutate/return), or a raw response
+//     userinfo(body, ctx)        → UserInfo JSON (mutate/return), or a raw response
+//   })
+//
+// A raw response is { raw: true, status, headers, body, cors = true, hang, trickle }: `body` a
+// string, Buffer or JSON-able value; `cors: false` omits Access-Control-Allow-Origin (TE-20);
+// `hang` never answers; `trickle` sends headers then one byte every 500 ms (TE-19).
+//
+// Every request to a case is recorded (requests(id)): endpoint, method, path, query, form body,
+// Authorization scheme, Origin/Referer/Cookie presence, so tests assert what the SDK sent and that
+// it sent nothing after a rejection. Protocol violations by the client (bad PKCE, changed
+// redirect_uri, a reused code, a token in the query, ...) are recorded as violations(id).
+// Everything a case issued or received that must never leak (codes, tokens, verifier, nonce,
+// state) is in secrets(id).
+//
+// Run on its own to poke at it: node tests/hostile/server.js   (cases: see hostile.test.js)
+
+import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign, constants } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '..', '..');
+export const PKG_DIR = path.resolve(ROOT, process.env.SPA_OAUTH_PKG_DIR ?? 'pkg');
+export const CLIENT_ID = 'hostile-spa';
+
+export const b64url = (buf) => Buffer.from(buf).toString('base64url');
+export const b64json = (obj) => b64url(Buffer.from(JSON.stringify(obj)));
+export const nowSecs = () => Math.floor(Date.now() / 1000);
+const rand = (n = 24) => randomBytes(n).toString('base64url');
+
+/** `at_hash` (OIDC Core §3.1.3.6) with the hash of `alg`. */
+export function atHash(accessToken, alg = 'RS256') {
+  const bits = alg === 'EdDSA' ? 512 : Number(alg.slice(2)) || 256;
+  const digest = createHash(`sha${bits}`).update(accessToken, 'ascii').digest();
+  return b64url(digest.subarray(0, digest.length / 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys: generated once per server, public JWKs exported with node's crypto (no dependency).
+
+function rsaKey(kid, bits = 2048) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  return { kid, kind: 'RSA', privateKey, publicKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' } };
+}
+
+function ecKey(kid, namedCurve) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve });
+  return { kid, kind: 'EC', privateKey, publicKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' } };
+}
+
+export function makeKeys() {
+  return {
+    rs1: rsaKey('rs1'),
+    rs2: rsaKey('rs2'),
+    rs3: rsaKey('rs3'), // never published (unknown kid)
+    weak: rsaKey('weak', 1024),
+    es1: ecKey('es1', 'prime256v1'),
+    es384: ecKey('es384', 'secp384r1'),
+  };
+}
+
+/** Signs `input` (the JWS signing input) with `alg`; `key` is one of makeKeys()'s entries. */
+export function signRaw(alg, key, input, { dsaEncoding = 'ieee-p1363', hmacSecret } = {}) {
+  const data = Buffer.from(input, 'ascii');
+  if (alg.startsWith('HS')) {
+    return createHmac(`sha${alg.slice(2)}`, hmacSecret ?? Buffer.alloc(32)).update(data).digest();
+  }
+  const hash = `sha${alg.slice(2)}`;
+  if (alg.startsWith('RS')) return cryptoSign(hash, data, key.privateKey);
+  if (alg.startsWith('PS')) {
+    return cryptoSign(hash, data, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 });
+  }
+  if (alg.startsWith('ES')) return cryptoSign(hash, data, { key: key.privateKey, dsaEncoding });
+  throw new Error(`signRaw: no signer for ${alg}`);
+}
+
+/** A compact JWS over header + claims. */
+export function signJws(alg, key, header, claims, opts) {
+  const input = `${b64json(header)}.${b64json(claims)}`;
+  const sig = alg === 'none' ? Buffer.alloc(0) : signRaw(alg, key, input, opts);
+  return `${input}.${b64url(sig)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const MIME = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.ts': 'text/plain' };
+const BLANK_PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>hostile app</title>'
+  + '<link rel="icon" href="data:,"></head><body><main id="app">hostile test app</main></body></html>';
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+const raw = (r) => r && typeof r === 'object' && r.raw === true;
+
+/**
+ * The built package, read once into memory: a whole run uses one consistent build even when
+ * pkg/ is rebuilt meanwhile (scripts/build.sh removes and rewrites it).
+ */
+function snapshotPackage() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      // scripts/build.sh starts with rm -rf pkg and writes package.json last.
+      const stamp = statSync(path.join(PKG_DIR, 'package.json')).mtimeMs;
+      const files = new Map();
+      for (const name of readdirSync(PKG_DIR)) {
+        const full = path.join(PKG_DIR, name);
+        if (statSync(full).isFile()) files.set(name, { bytes: readFileSync(full), type: MIME[path.extname(name)] ?? 'application/octet-stream' });
+      }
+      const wasm = files.get('spa_oauth_bg.wasm')?.bytes;
+      const js = files.get('spa_oauth.js')?.bytes;
+      const unchanged = statSync(path.join(PKG_DIR, 'package.json')).mtimeMs === stamp;
+      if (unchanged && wasm?.length > 8 && wasm.readUInt32BE(0) === 0x0061736d && js?.length) return files;
+      throw new Error('incomplete package');
+    } catch (err) {
+      if (attempt >= 120) throw new Error(`${PKG_DIR} has no complete build (bash scripts/build.sh): ${err.message}`);
+      // A build may be in progress: wait a little.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+}
+
+/**
+ * Starts the AS and the app server. Returns the handle the tests use.
+ * Ports: 3500 (AS) and 5500 (app) by default (HOSTILE_AS_PORT / HOSTILE_APP_PORT).
+ */
+export async function startHostile({
+  asPort = Number(process.env.HOSTILE_AS_PORT ?? 3500),
+  appPort = Number(process.env.HOSTILE_APP_PORT ?? 5500),
+  keys = makeKeys(),
+} = {}) {
+  const asOrigin = `http://127.0.0.1:${asPort}`;
+  const appOrigin = `http://127.0.0.1:${appPort}`;
+  const redirectUri = `${appOrigin}/cb`;
+  const cases = new Map(); // id -> { spec, requests, violations, secrets, grants, tokens }
+  const unknown = []; // requests to undefined cases
+  let seq = 0;
+  const sockets = new Set();
+  const timers = new Set();
+  const pkg = snapshotPackage();
+
+  const issuerOf = (id) => `${asOrigin}/case/${encodeURIComponent(id)}`;
+
+  function state(id) {
+    if (!cases.has(id)) cases.set(id, { spec: {}, requests: [], violations: [], secrets: {}, grants: new Map(), tokens: new Set() });
+    return cases.get(id);
+  }
+
+  function addSecret(c, name, value) {
+    if (typeof value !== 'string' || !value) return;
+    let n = name;
+    for (let i = 2; c.secrets[n] !== undefined && c.secrets[n] !== value; i += 1) n = `${name}#${i}`;
+    c.secrets[n] = value;
+    if (name === 'id_token') {
+      const [, payload, signature] = value.split('.');
+      if (payload && payload.length > 16) c.secrets[`${n} payload`] = payload;
+      if (signature && signature.length > 16) c.secrets[`${n} signature`] = signature;
+    }
+  }
+
+  function defaultMetadata(id) {
+    const iss = issuerOf(id);
+    return {
+      issuer: iss,
+      authorization_endpoint: `${iss}/authorize`,
+      token_endpoint: `${iss}/token`,
+      jwks_uri: `${iss}/jwks`,
+      userinfo_endpoint: `${iss}/userinfo`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: ['openid', 'profile', 'email'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'email'],
+      authorization_response_iss_parameter_supported: true,
+    };
+  }
+
+  function send(req, res, c, response, { cors = true } = {}) {
+    const r = raw(response) ? response : { status: 200, body: response };
+    const headers = { 'cache-control': 'no-store', ...r.headers };
+    const allowCors = r.cors ?? cors;
+    if (allowCors) {
+      headers['access-control-allow-origin'] = appOrigin;
+      headers.vary = 'Origin';
+    }
+    let body = r.body;
+    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
+      body = JSON.stringify(body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    }
+    if (r.hang) return; // never answer; the socket is destroyed at close()
+    if (r.trickle) {
+      res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...headers });
+      const text = typeof body === 'string' ? body : '{"access_token":"never-complete"}';
+      let i = 0;
+      const tick = () => {
+        if (res.destroyed || i >= text.length) { res.end(); return; }
+        res.write(text[i]);
+        i += 1;
+        const t = setTimeout(() => { timers.delete(t); tick(); }, 500);
+        timers.add(t);
+      };
+      tick();
+      return;
+    }
+    res.writeHead(r.status ?? 200, headers);
+    res.end(body ?? '');
+  }
+
+  // --- the authorization server ----------------------------------------------------------------
+
+  async function handleAs(req, res) {
+    const url = new URL(req.url, asOrigin);
+    const m = /^\/case\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    // DS-02 bare-origin variant: a root discovery document whose issuer has a trailing slash.
+    if (url.pathname === '/.well-known/openid-configuration' && cases.has('@root')) {
+      const c = state('@root');
+      record(c, req, url, 'discovery', null);
+      send(req, res, c, c.spec.rootMetadata?.() ?? { raw: true, status: 404, body: 'no' });
+      return;
+    }
+    if (!m) {
+      unknown.push({ method: req.method, path: url.pathname });
+      send(req, res, null, { raw: true, status: 404, body: 'unknown path' });
+      return;
+    }
+    const id = decodeURIComponent(m[1]);
+    const rest = m[2] ?? '/';
+    if (!cases.has(id)) {
+      unknown.push({ method: req.method, path: url.pathname });
+      send(req, res, null, { raw: true, status: 404, body: 'unknown case' });
+      return;
+    }
+    const c = state(id);
+    const endpoint = rest === '/.well-known/openid-configuration' ? 'discovery'
+      : rest === '/authorize' ? 'authorize'
+        : rest === '/token' ? 'token'
+          : rest === '/jwks' || rest.startsWith('/jwks/') ? 'jwks'
+            : rest === '/userinfo' ? 'userinfo'
+              : rest === '/redirect-target' ? 'redirect-target' : 'other';
+    const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
+    const entry = record(c, req, url, endpoint, body);
+    const ctx = makeCtx(id, c, req, url, entry);
+    try {
+      if (req.method === 'OPTIONS') {
+        entry.endpoint = `preflight:${endpoint}`;
+        return preflight(req, res, c, endpoint);
+      }
+      switch (endpoint) {
+        case 'discovery': return discovery(req, res, c, ctx);
+        case 'authorize': return authorize(req, res, c, ctx, url);
+        case 'token': return token(req, res, c, ctx, body);
+        case 'jwks': return jwks(req, res, c, ctx);
+        case 'userinfo': return userinfo(req, res, c, ctx, url);
+        default:
+          c.violations.push(`request to ${rest}`);
+          return send(req, res, c, { raw: true, status: 404, body: 'not here' });
+      }
+    } catch (err) {
+      c.violations.push(`server error: ${err.stack}`);
+      return send(req, res, c, { raw: true, status: 500, body: 'hostile server bug' });
+    }
+  }
+
+  function record(c, req, url, endpoint, body) {
+    const auth = req.headers.authorization;
+    const ct = req.headers['content-type'] ?? null;
+    let form = null;
+    if (body && body.length && /^application\/x-www-form-urlencoded/i.test(ct ?? '')) {
+      form = {};
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) form[k] = k in form ? [].concat(form[k], v) : v;
+    }
+    const entry = {
+      seq: ++seq,
+      at: Date.now(),
+      endpoint,
+      method: req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      rawQuery: url.search,
+      queryKeys: [...url.searchParams.keys()],
+      contentType: ct,
+      form,
+      rawBody: body && body.length ? body.toString('utf8') : '',
+      authScheme: auth ? auth.split(' ')[0] : null,
+      authorization: auth ?? null,
+      origin: req.headers.origin ?? null,
+      referer: req.headers.referer ?? null,
+      cookie: req.headers.cookie ?? null,
+      accessControlRequestHeaders: req.headers['access-control-request-headers'] ?? null,
+    };
+    c.requests.push(entry);
+    return entry;
+  }
+
+  function makeCtx(id, c, req, url, entry) {
+    return {
+      id,
+      issuer: issuerOf(id),
+      asOrigin,
+      appOrigin,
+      redirectUri,
+      clientId: CLIENT_ID,
+      keys,
+      now: nowSecs(),
+      request: entry,
+      addSecret: (name, value) => addSecret(c, name, value),
+      signJws,
+      signRaw,
+      atHash,
+    };
+  }
+
+  function preflight(req, res, c, endpoint) {
+    const cors = endpoint === 'token' ? c.spec.tokenCors ?? true : true;
+    const headers = {
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '',
+      'access-control-max-age': '0',
+    };
+    if (cors) {
+      headers['access-control-allow-origin'] = appOrigin;
+      headers.vary = 'Origin';
+    }
+    res.writeHead(204, headers);
+    res.end();
+  }
+
+  function discovery(req, res, c, ctx) {
+    if (req.method !== 'GET') c.violations.push(`discovery ${req.method}`);
+    let meta = defaultMetadata(ctx.id);
+    if (c.spec.metadata) meta = c.spec.metadata(meta, ctx) ?? meta;
+    c.lastMetadata = raw(meta) ? null : meta;
+    send(req, res, c, meta);
+  }
+
+  function authorize(req, res, c, ctx, url) {
+    const q = url.searchParams;
+    const v = (msg) => c.violations.push(`authorize: ${msg}`);
+    if (req.method !== 'GET') v(`method ${req.method}`);
+    for (const k of new Set(q.keys())) if (q.getAll(k).length > 1) v(`repeated ${k}`);
+    if (q.get('response_type') !== 'code') v(`response_type=${q.get('response_type')}`);
+    if (q.get('client_id') !== CLIENT_ID && !c.spec.anyClient) v(`client_id=${q.get('client_id')}`);
+    if (q.get('redirect_uri') !== redirectUri) v(`redirect_uri=${q.get('redirect_uri')}`);
+    if (q.get('code_challenge_method') !== 'S256') v(`code_challenge_method=${q.get('code_challenge_method')}`);
+    if (!/^[A-Za-z0-9_-]{43}$/.test(q.get('code_challenge') ?? '')) v('code_challenge is not a base64url SHA-256');
+    const st = q.get('state');
+    if (!st || st.length < 22) v('state missing or short');
+    const scope = q.get('scope') ?? '';
+    const openid = scope.split(' ').includes('openid');
+    const nonce = q.get('nonce');
+    if (openid && (!nonce || nonce.length < 22)) v('nonce missing or short although openid is requested');
+    for (const k of ['access_token', 'id_token', 'client_secret', 'code_verifier']) if (q.has(k)) v(`${k} sent to the authorization endpoint`);
+    ctx.addSecret('state', st);
+    ctx.addSecret('nonce', nonce);
+
+    const code = `code-${rand()}`;
+    c.grants.set(code, {
+      code,
+      used: false,
+      nonce,
+      challenge: q.get('code_challenge'),
+      redirectUri: q.get('redirect_uri'),
+      clientId: q.get('client_id'),
+      scope,
+      maxAge: q.get('max_age'),
+    });
+    ctx.addSecret('code', code);
+    ctx.grant = c.grants.get(code);
+
+    const params = new URLSearchParams();
+    params.set('code', code);
+    if (st !== null) params.set('state', st);
+    params.set('iss', ctx.issuer);
+    if (c.spec.authorize) {
+      const out = c.spec.authorize(params, ctx);
+      if (raw(out)) return send(req, res, c, out, { cors: false });
+    }
+    const target = q.get('redirect_uri') ?? redirectUri;
+    let location = `${target}${target.includes('?') ? '&' : '?'}${params}`;
+    if (!params.toString()) location = target;
+    if (c.spec.fragment) location += `#${typeof c.spec.fragment === 'function' ? c.spec.fragment(ctx) : c.spec.fragment}`;
+    res.writeHead(302, { location, 'cache-control': 'no-store' });
+    res.end();
+  }
+
+  function token(req, res, c, ctx, body) {
+    const e = ctx.request;
+    const v = (msg) => c.violations.push(`token: ${msg}`);
+    const deny = (description) => send(req, res, c, { raw: true, status: 400, body: { error: 'invalid_grant', error_description: description } });
+    if (req.method !== 'POST') { v(`method ${req.method}`); return deny('method'); }
+    if (!/^application\/x-www-form-urlencoded(\s*;.*)?$/i.test(e.contentType ?? '')) v(`content-type ${e.contentType}`);
+    if (e.authorization) v('Authorization header sent (public client)');
+    if (e.cookie) v('Cookie sent');
+    if (e.rawQuery) v(`query string on the token request: ${e.rawQuery}`);
+    const f = e.form ?? {};
+    const allowed = ['grant_type', 'code', 'redirect_uri', 'client_id', 'code_verifier'];
+    for (const k of Object.keys(f)) {
+      if (!allowed.includes(k)) v(`unexpected form field ${k}`);
+      if (Array.isArray(f[k])) v(`repeated form field ${k}`);
+    }
+    if (f.grant_type !== 'authorization_code') { v(`grant_type=${f.grant_type}`); return deny('grant_type'); }
+    const grant = c.grants.get(f.code);
+    if (!grant) { v('unknown code'); return deny('unknown code'); }
+    if (grant.used) { v('authorization code sent twice'); return deny('code already used'); }
+    grant.used = true;
+    if (f.redirect_uri !== grant.redirectUri) v(`redirect_uri ${f.redirect_uri} differs from ${grant.redirectUri}`);
+    if (f.client_id !== grant.clientId) v(`client_id ${f.client_id} differs from ${grant.clientId}`);
+    const verifier = f.code_verifier ?? '';
+    ctx.addSecret('code_verifier', verifier);
+    if (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) v('code_verifier is not 43-128 unreserved characters');
+    if (b64url(createHash('sha256').update(verifier, 'ascii').digest()) !== grant.challenge) v('code_verifier does not match the S256 challenge');
+    ctx.grant = grant;
+
+    if (c.spec.token) {
+      const out = c.spec.token(ctx);
+      if (out) return send(req, res, c, out, { cors: c.spec.tokenCors ?? true });
+    }
+    const accessToken = `AT-${rand()}`;
+    c.tokens.add(accessToken);
+    ctx.accessToken = accessToken;
+    ctx.addSecret('access_token', accessToken);
+    let tokenBody = { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: grant.scope };
+    const openid = grant.scope.split(' ').includes('openid');
+    if (openid || c.spec.idTokenAlways) {
+      tokenBody.id_token = idToken(c, ctx);
+      ctx.addSecret('id_token', tokenBody.id_token);
+    }
+    if (c.spec.tokenBody) tokenBody = c.spec.tokenBody(tokenBody, ctx) ?? tokenBody;
+    if (raw(tokenBody)) return send(req, res, c, tokenBody, { cors: c.spec.tokenCors ?? true });
+    for (const k of ['id_token', 'refresh_token', 'access_token']) if (typeof tokenBody[k] === 'string') ctx.addSecret(k, tokenBody[k]);
+    return send(req, res, c, { raw: true, status: 200, body: tokenBody, headers: { pragma: 'no-cache' }, cors: c.spec.tokenCors ?? true });
+  }
+
+  function idToken(c, ctx) {
+    const spec = c.spec.idToken ?? {};
+    if (spec.raw) return spec.raw(ctx);
+    const alg = spec.alg ?? 'RS256';
+    const key = spec.key ?? keys[spec.keyName] ?? (alg.startsWith('ES') ? keys.es1 : keys.rs1);
+    let header = { alg, typ: 'JWT', kid: key.kid };
+    if (spec.header) header = spec.header(header, ctx) ?? header;
+    const now = ctx.now;
+    let claims = {
+      iss: ctx.issuer,
+      sub: 'alice',
+      aud: CLIENT_ID,
+      exp: now + 300,
+      iat: now,
+      auth_time: now - 5,
+      ...(ctx.grant.nonce ? { nonce: ctx.grant.nonce } : {}),
+      at_hash: atHash(ctx.accessToken, alg.startsWith('HS') || alg === 'none' ? 'RS256' : alg),
+      name: 'Alice Hostile',
+    };
+    if (spec.claims) claims = spec.claims(claims, ctx) ?? claims;
+    const input = `${b64json(header)}.${typeof claims === 'string' ? claims : b64json(claims)}`;
+    let sig = alg === 'none' || spec.unsigned ? Buffer.alloc(0) : signRaw(alg, key, input, spec.signOptions?.(ctx));
+    if (spec.signature) sig = spec.signature(sig, ctx) ?? sig;
+    return `${input}.${b64url(sig)}`;
+  }
+
+  function jwks(req, res, c, ctx) {
+    if (req.method !== 'GET') c.violations.push(`jwks ${req.method}`);
+    let set = { keys: [keys.rs1.jwk, keys.es1.jwk] };
+    if (c.spec.jwks) set = c.spec.jwks(set, ctx) ?? set;
+    send(req, res, c, set);
+  }
+
+  function userinfo(req, res, c, ctx, url) {
+    const e = ctx.request;
+    const v = (msg) => c.violations.push(`userinfo: ${msg}`);
+    if ([...url.searchParams.keys()].length) v(`query string ${url.search} (the access token belongs in the header)`);
+    if (e.rawBody) v('request body on UserInfo');
+    if (e.cookie) v('Cookie sent');
+    const m = /^Bearer (.+)$/i.exec(e.authorization ?? '');
+    if (!m || !c.tokens.has(m[1])) {
+      v(`Authorization header ${e.authorization ? 'with an unknown token' : 'missing'}`);
+      return send(req, res, c, { raw: true, status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: '' });
+    }
+    ctx.accessToken = m[1];
+    let info = { sub: 'alice', name: 'Alice from UserInfo', email: 'alice@hostile.test' };
+    if (c.spec.userinfo) info = c.spec.userinfo(info, ctx) ?? info;
+    send(req, res, c, info);
+  }
+
+  // --- the app origin --------------------------------------------------------------------------
+
+  function handleApp(req, res) {
+    const url = new URL(req.url, appOrigin);
+    if (url.pathname.startsWith('/pkg/')) {
+      const file = pkg.get(url.pathname.slice('/pkg/'.length));
+      if (!file) { res.writeHead(404); res.end('no such file'); return; }
+      // Cacheable: the second document of a flow (and the other tabs of a context) reuse the
+      // compiled module instead of compiling it again.
+      res.writeHead(200, { 'content-type': file.type, 'cache-control': 'max-age=3600' });
+      res.end(file.bytes);
+      return;
+    }
+    // Every other path is the same blank page: /app.html (start), /cb (redirect URI), /other.
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(BLANK_PAGE);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  const track = (server) => server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  const asServer = http.createServer((req, res) => { handleAs(req, res).catch((err) => { res.writeHead(500); res.end(String(err)); }); });
+  const appServer = http.createServer(handleApp);
+  track(asServer);
+  track(appServer);
+  await Promise.all([
+    new Promise((resolve, reject) => { asServer.once('error', reject); asServer.listen(asPort, '127.0.0.1', resolve); }),
+    new Promise((resolve, reject) => { appServer.once('error', reject); appServer.listen(appPort, '127.0.0.1', resolve); }),
+  ]);
+
+  return {
+    asOrigin,
+    appOrigin,
+    redirectUri,
+    clientId: CLIENT_ID,
+    keys,
+    issuer: issuerOf,
+    /** Registers (or replaces) a case; returns its issuer. */
+    defineCase(id, spec = {}) {
+      const c = state(id);
+      c.spec = spec;
+      return issuerOf(id);
+    },
+    requests: (id) => state(id).requests,
+    violations: (id) => state(id).violations,
+    secrets: (id) => state(id).secrets,
+    grants: (id) => [...state(id).grants.values()],
+    lastMetadata: (id) => state(id).lastMetadata,
+    unknownRequests: () => unknown,
+    /** Highest request sequence number so far (to slice "what came after"). */
+    mark: () => seq,
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      for (const s of sockets) s.destroy();
+      await Promise.all([asServer, appServer].map((s) => new Promise((resolve) => { s.close(() => resolve()); })));
+    },
+  };
+}
+
+// Stand-alone: start with a baseline case for manual inspection.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const server = await startHostile();
+  const issuer = server.defineCase('AR-01');
+  console.log(`hostile AS on ${server.asOrigin}, app on ${server.appOrigin}`);
+  console.log(`baseline issuer: ${issuer}  (discovery: ${issuer}/.well-known/openid-configuration)`);
+}
