@@ -241,7 +241,7 @@ window.bench = {
   },
 
   // Exported names of a loaded library (and AuthClient's methods) that look like ID-token
-  // validation; see TODO(id-token-validation).
+  // validation (the idToken* scenarios above use validateIdToken).
   idTokenApiCandidates(lib) {
     const m = loaded[lib]?.module;
     if (!m) return [];
