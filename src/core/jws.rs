@@ -181,14 +181,22 @@ pub fn parse_compact(token: &str, accepted: &[Alg]) -> Result<UnverifiedJws> {
 /// Proof that the signature of a JWS was verified with a key from the provider's JWK Set.
 ///
 /// Only the signature verifier constructs it (the browser adapter's WebCrypto verification,
-/// `src/wasm/crypto.rs`; a native test enforces that no other module calls the constructor),
-/// and the claim checks of [`super::id_token`] accept nothing else.
+/// `src/wasm/crypto.rs`): the constructor is crate-private, a native test enforces that no other
+/// module of the crate calls it, and the claim checks of [`super::id_token`] accept nothing else.
 #[derive(Debug)]
 pub struct VerifiedJws(UnverifiedJws);
 
 impl VerifiedJws {
     /// For the signature verifier only: asserts that `jws.signature` verified over
-    /// `jws.signing_input` with a key selected by [`super::jwk::select_key`].
+    /// `jws.signing_input` with a key selected by [`super::jwk::select_key`]. Crate-private;
+    /// public only with the `fuzzing` feature (the fuzz targets exercise the claim checks).
+    #[cfg(not(feature = "fuzzing"))]
+    pub(crate) fn after_signature_check(jws: UnverifiedJws) -> Self {
+        VerifiedJws(jws)
+    }
+
+    /// See the non-`fuzzing` variant.
+    #[cfg(feature = "fuzzing")]
     #[doc(hidden)]
     pub fn after_signature_check(jws: UnverifiedJws) -> Self {
         VerifiedJws(jws)
