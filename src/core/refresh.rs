@@ -5,31 +5,20 @@ use alloc::string::String;
 
 use super::config::ClientConfig;
 use super::error::{ErrorCode, Result};
-use super::form;
 use super::id_token::IdTokenClaims;
 use super::secret::RefreshToken;
 use super::session::Session;
 use super::token::{HttpRequest, TokenResponse};
-use super::uri;
 
 /// The refresh request (RFC 6749 §6): POST `grant_type=refresh_token`, `refresh_token`,
 /// `client_id` (public client, §3.2.1). The scope is not sent: the grant keeps its scope.
 /// Errors: [`ErrorCode::InsecureEndpoint`].
 pub fn refresh_request(config: &ClientConfig, refresh_token: &RefreshToken) -> Result<HttpRequest> {
-    uri::check_endpoint(&config.token_endpoint)?;
-    Ok(HttpRequest {
-        method: "POST",
-        url: config.token_endpoint.clone(),
-        headers: alloc::vec![
-            ("content-type", "application/x-www-form-urlencoded".into()),
-            ("accept", "application/json".into()),
-        ],
-        body: form::encode_pairs([
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.expose()),
-            ("client_id", config.client_id.as_str()),
-        ]),
-    })
+    super::token::token_endpoint_request(config, &[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+        ("client_id", config.client_id.as_str()),
+    ])
 }
 
 /// Checks that a refreshed ID token belongs to the same authentication (OIDC Core §12.2;

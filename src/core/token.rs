@@ -83,14 +83,19 @@ pub fn authorization_code_request(
     pending: &PendingAuthorization,
     code: &AuthorizationCode,
 ) -> Result<HttpRequest> {
-    uri::check_endpoint(&config.token_endpoint)?;
-    let body = form::encode_pairs([
+    token_endpoint_request(config, &[
         ("grant_type", "authorization_code"),
         ("code", code.expose()),
         ("redirect_uri", pending.redirect_uri.as_str()),
         ("client_id", pending.client_id.as_str()),
         ("code_verifier", pending.code_verifier.expose()),
-    ]);
+    ])
+}
+
+/// A form POST to the token endpoint (RFC 6749 §3.2), for every grant. Errors:
+/// [`ErrorCode::InsecureEndpoint`] (catalogue TE-21: never send a code or token over plain http).
+pub(crate) fn token_endpoint_request(config: &ClientConfig, params: &[(&str, &str)]) -> Result<HttpRequest> {
+    uri::check_endpoint(&config.token_endpoint)?;
     Ok(HttpRequest {
         method: "POST",
         url: config.token_endpoint.clone(),
@@ -98,7 +103,7 @@ pub fn authorization_code_request(
             ("content-type", "application/x-www-form-urlencoded".into()),
             ("accept", "application/json".into()),
         ],
-        body,
+        body: form::encode_pairs(params.iter().copied()),
     })
 }
 
