@@ -179,6 +179,26 @@ export function call(tab, method, ...args) {
   }, { m: method, a: args });
 }
 
+/**
+ * Subscribes to the client's events (tokenRefreshed, sessionExpired, loggedOut, error) on
+ * window.__auth; events(tab) reads what arrived: { name, at, detail } (errors serialised).
+ */
+export function recordEvents(tab) {
+  return tab.page.evaluate(() => {
+    window.__events = [];
+    for (const name of ['tokenRefreshed', 'sessionExpired', 'loggedOut', 'error']) {
+      window.__auth.on(name, (d) => {
+        const isError = d && typeof d === 'object' && (d instanceof Error || d.name === 'SpaOAuthError');
+        window.__events.push({ name, at: Date.now(), detail: isError ? window.__ser(d) : JSON.parse(JSON.stringify(d ?? null)) });
+      });
+    }
+  });
+}
+
+export function events(tab) {
+  return tab.page.evaluate(() => window.__events ?? []);
+}
+
 /** The client's session as the app sees it. */
 export function probe(tab) {
   return tab.page.evaluate(async () => {
@@ -295,8 +315,19 @@ export function findSecrets(haystack, secrets) {
  * any error the SDK threw, or on the console; the login transaction is gone; the address bar has
  * no code/state/iss/session_state.
  */
-export async function assertNoLeaks(tab, server, secrets, { errors = [], cleanUrl = true, label = '' } = {}) {
+export async function assertNoLeaks(tab, server, secrets, { errors = [], cleanUrl = true, label = '', keepSessionKeys = null } = {}) {
   const dump = await dumpBrowserState(tab, server);
+  // Items a case expects to stay (e.g. the pending-logout marker after a foreign post-logout
+  // state, LO-01): set aside, and returned for the case to judge.
+  dump.kept = {};
+  if (keepSessionKeys) {
+    for (const k of Object.keys(dump.sessionStorage)) {
+      if (keepSessionKeys.test(k)) {
+        dump.kept[k] = dump.sessionStorage[k];
+        delete dump.sessionStorage[k];
+      }
+    }
+  }
   const where = (part, value) => {
     const found = findSecrets(value, secrets);
     assert.deepEqual(found, [], `${label}${part} contains ${found.join(', ')}: ${JSON.stringify(value).slice(0, 600)}`);

@@ -1,7 +1,8 @@
 // Hostile authorization server suite: one test per applicable case of the security catalogue
 // (/work/shared/security-catalogue.md §4.1 authorization response, §4.2 token endpoint, §4.3 ID
-// token, §4.4 discovery, §4.5 JWKS, §4.6 UserInfo, §4.11 browser/storage/leakage), each named by
-// its case id. The built package (pkg/) runs in Debian's Chromium against tests/hostile/server.js.
+// token, §4.4 discovery, §4.5 JWKS, §4.6 UserInfo, §4.7 refresh, §4.9 revocation, §4.10 logout,
+// §4.11 browser/storage/leakage), each named by its case id. The built package (pkg/) runs in
+// Debian's Chromium against tests/hostile/server.js.
 //
 //   node --test --test-concurrency=1 tests/hostile/      (needs `bash scripts/build.sh` first)
 //
@@ -13,6 +14,14 @@
 // the login transaction is gone, and the server saw no protocol violation (TE-01 checks run on
 // every token request). Cases whose feature does not exist yet are in PENDING.md.
 //
+// Lifecycle cases (§4.7, §4.9, §4.10) start from a good login that issued a refresh token and
+// judge what happens next against the README "Token lifecycle" contract: a refresh refused with
+// invalid_grant or answered with an ID token of another authentication ends the session
+// (sessionExpired, everything cleared, login_required) and nothing is retried; any other failed
+// or invalid refresh response is discarded whole (the still-valid access token stays, `error`
+// fires, one retry after the 2 s backoff); a logout clears memory before it sends anything. The
+// server flags every refresh token presented after rotation or revocation as a violation.
+//
 // Where the SDK's behaviour differs from the catalogue's required behaviour the test still asserts
 // the required behaviour and is marked { todo } (it runs, and its failure is reported, but the
 // suite stays green).
@@ -22,8 +31,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  assertNoLeaks, authorizeToCallback, call, checkPrerequisites, createClient, groupContext, handleCallback,
-  launchBrowser, loginAndReturn, newTab, openApp, probe, sleep, transactions,
+  assertNoLeaks, authorizeToCallback, call, checkPrerequisites, createClient, events, groupContext, handleCallback,
+  launchBrowser, loginAndReturn, newTab, openApp, probe, recordEvents, sleep, transactions,
 } from './driver.js';
 import { atHash, b64json, b64url, signJws, startHostile } from './server.js';
 
@@ -33,6 +42,8 @@ let browser;
 // several at once: the suite is mostly waiting on the browser and the network.
 const CONCURRENCY = Number(process.env.HOSTILE_CONCURRENCY ?? 4);
 const SECTION = { concurrency: CONCURRENCY };
+// The refresh cases mostly wait (for the due time, the 2 s backoff): twice as many at once.
+const WAITING_SECTION = { concurrency: CONCURRENCY === 1 ? 1 : CONCURRENCY * 2 };
 // One browser context per section (the catalogue's "fresh context per group"); each flow gets its
 // own tab. Flows that need separate browsers (AR-05) make fresh contexts.
 let group;
@@ -226,6 +237,295 @@ function cases(defs, defaults = {}) {
     const name = `${def.id} ${def.title} → ${outcome ? [].concat(outcome).join(' | ') : 'accepted'}`;
     test(name, def.todo ? { todo: def.todo } : {}, () => runCase(def));
   }
+}
+
+// --- token lifecycle (§4.7 refresh, §4.9 revocation, §4.10 logout, UI-03) --------------------
+
+// refreshMarginSeconds = expires_in − 2: the login's access token (expires_in 3600, the server's
+// default) is due for renewal one to two seconds after the login (the SDK's renewal timer is set
+// for then); a refreshed one (expires_in 7200 by default) is not due for another hour.
+// Not expires_in − 1: a margin at or above the lifetime falls back to half the lifetime (README
+// "Token lifecycle"), and the SDK's lifetime (expiry from whole seconds at the token response,
+// minus the fractional time the session was stored, after the ID token was verified) can be just
+// under expires_in − 1.
+// The cases drive renewals with getAccessToken() at the due time (the catalogue's contract); the
+// SDK's own renewal timer may fire then too (single flight: one request either way), but the
+// cases do not rely on it: it can fire up to 1 ms before the due instant (a fractional delay
+// truncated by setTimeout), and then that renewal is dropped (see PENDING.md, "Observed").
+const DUE_SOON = { refreshMarginSeconds: 3598 };
+const BACKOFF_MS = 2000; // the SDK's first retry delay after a failed refresh (README)
+
+async function waitFor(fn, label, timeoutMs = 8000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn(); // eslint-disable-line no-await-in-loop
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof label === 'function' ? await label() : label}`);
+    await sleep(25); // eslint-disable-line no-await-in-loop
+  }
+}
+
+const refreshes = (key, sinceSeq = 0) => server.requests(key).filter((r) => r.endpoint === 'refresh' && r.seq > sinceSeq);
+const revocations = (key, sinceSeq = 0) => server.requests(key).filter((r) => r.endpoint === 'revoke' && r.seq > sinceSeq);
+const endSessions = (key, sinceSeq = 0) => server.requests(key).filter((r) => r.endpoint === 'end-session' && r.seq > sinceSeq);
+const named = async (tab, name) => (await events(tab)).filter((e) => e.name === name);
+const payload = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+
+/** The session as the app sees it, without asking for a token (which could start a refresh). */
+const sessionView = (tab) => tab.page.evaluate(() => {
+  const a = window.__auth;
+  return { isAuthenticated: a.isAuthenticated(), claims: a.getIdTokenClaims(), user: a.getUser(), expiry: a.getTokenExpiry(), scope: a.getGrantedScope() };
+});
+
+/** Sleeps in the page until the access token is due for renewal (expiry − margin), + 30 ms. */
+const untilDue = (tab, marginSeconds = DUE_SOON.refreshMarginSeconds) => tab.page.evaluate(async (m) => {
+  const due = window.__auth.getTokenExpiry() - m * 1000;
+  await new Promise((resolve) => { setTimeout(resolve, Math.max(0, due - Date.now()) + 30); });
+}, marginSeconds);
+
+/** getAccessToken() once the token is due: starts (or joins) the renewal. */
+async function renewWhenDue(tab) {
+  await untilDue(tab);
+  return call(tab, 'getAccessToken');
+}
+
+/** A second tab of the same browser context that takes the session over from the first one. */
+async function restoredTab(ctx) {
+  const tab = await newTab(group);
+  ctx.tabs.push(tab);
+  await openApp(tab, server);
+  assert.ok((await createClient(tab, ctx.options)).ok);
+  await recordEvents(tab);
+  const restored = await call(tab, 'restoreSession', { silent: false });
+  assert.deepEqual(restored, { ok: true, value: true }, 'restoreSession() in the second tab (from the first one)');
+  return tab;
+}
+
+/**
+ * A session flow: create → login (the server issues a refresh token) → /cb → create → events
+ * recorded → handleRedirectCallback() → logged in. def.run(ctx) drives the case and returns
+ * the errors it saw; then, for every tab of the case: no secret anywhere (the leak checks, with
+ * every token the case issued — the discarded ones too — among the secrets), no protocol
+ * violation at the server (a rotated-away, revoked or unknown refresh token presented, a wrong
+ * id_token_hint, ...), and nothing further sent.
+ *
+ * ctx: { key, issuer, options, tab, tabs, txns, first (the code grant's tokens), login (the
+ *        session view after the login), t }
+ */
+async function runSession(def, t) {
+  const key = def.key ?? keyFor(def.id);
+  const issuer = server.defineCase(key, { refresh: {}, ...def.server });
+  const options = { issuer, clientId: server.clientId, redirectUri: server.redirectUri, scope: 'openid', ...def.client };
+  const tab = await newTab(group);
+  const ctx = { key, issuer, options, tab, tabs: [tab], t };
+  try {
+    await openApp(tab, server);
+    const created = await createClient(tab, options);
+    assert.ok(created.ok, `AuthClient.create rejected: ${JSON.stringify(created.error)}`);
+    await loginAndReturn(tab, server);
+    ctx.txns = await transactions(tab);
+    assert.ok((await createClient(tab, options)).ok);
+    await recordEvents(tab);
+    const result = await handleCallback(tab);
+    assert.equal(result.ok, true, `handleRedirectCallback rejected: ${JSON.stringify(result.error && { code: result.error.code, message: result.error.message })}`);
+    [ctx.first] = server.issued(key);
+    assert.ok(ctx.first?.refresh_token && ctx.first.id_token, 'the login issued a refresh token and an ID token');
+    ctx.login = await sessionView(tab);
+    assert.equal(ctx.login.isAuthenticated, true);
+    assert.equal(ctx.login.claims?.sub, 'alice');
+
+    const errors = (await def.run(ctx)) ?? [];
+    for (const tb of ctx.tabs) errors.push(...(await events(tb)).filter((e) => e.name === 'error').map((e) => e.detail)); // eslint-disable-line no-await-in-loop
+    const secrets = secretsFor(key, ctx.txns);
+    for (const tb of ctx.tabs) {
+      // eslint-disable-next-line no-await-in-loop
+      const dump = await assertNoLeaks(tb, server, secrets, { errors, keepSessionKeys: def.keepSessionKeys ?? null });
+      def.checkKept?.(dump.kept, ctx);
+      assert.deepEqual(await tb.page.evaluate(() => window.__unhandled), [], 'unhandled promise rejections in the page'); // eslint-disable-line no-await-in-loop
+      assert.deepEqual(tb.log.console.filter((l) => l.startsWith('[pageerror]')), [], 'uncaught errors in the page');
+    }
+    assertServerSide(key, secrets);
+    await settled(key, counts(key));
+    return ctx;
+  } finally {
+    for (const tb of ctx.tabs) await tb.close(); // eslint-disable-line no-await-in-loop
+  }
+}
+
+function sessionCases(defs) {
+  for (const def of defs) {
+    test(`${def.id} ${def.title}`, def.todo ? { todo: def.todo } : {}, (t) => runSession(def, t));
+  }
+}
+
+/** The refreshed ID token of the first refresh gets `spec`; that response has to be discarded,
+ * so the server does not rotate the presented refresh token away (the retry presents it again). */
+const firstRefreshIdToken = (spec, extra = {}) => ({
+  refresh: { idToken: (n) => (n === 1 ? spec : undefined), tentative: (ctx) => ctx.refreshCount === 1, ...extra },
+});
+const firstRefreshClaims = (patch) => firstRefreshIdToken({ claims: (c, ctx) => ({ ...c, ...(typeof patch === 'function' ? patch(c, ctx) : patch) }) });
+const firstRefreshAnswers = (make) => ({ refresh: { response: (ctx) => (ctx.refreshCount === 1 ? make(ctx) : undefined) } });
+
+/** The app's view after the session ended: everything cleared, no token (and no request). */
+async function assertSessionGone(tab, key, label = '') {
+  const before = server.requests(key).length;
+  assertLoggedOut(await probe(tab), label);
+  assert.equal(server.requests(key).length, before, `${label}getAccessToken() after the session ended made a request`);
+}
+
+/**
+ * RT-05/07/09 (an invalid refreshed ID token), RT-03+ (5xx, 3xx, network, another refusal): the
+ * response is discarded; the still-valid access token stays and is handed out without a new
+ * request; the claims are the login's; `error` fires with `code`; the one retry comes only after
+ * the 2 s backoff, presents the same refresh token, and (answered correctly) renews the session.
+ */
+const keptWithBackoff = (code, check) => async (ctx) => {
+  const { key, tab, first } = ctx;
+  const firstCall = await renewWhenDue(tab);
+  const r1 = await waitFor(() => refreshes(key)[0], 'the first refresh request');
+  const failure = await waitFor(async () => (await named(tab, 'error'))[0], 'the error event');
+  assertCode(failure.detail, code, 'error event: ');
+  assert.equal(firstCall.ok, true, `getAccessToken() when the refresh failed: ${JSON.stringify(firstCall.error)}`);
+  assert.equal(firstCall.value, first.access_token, 'getAccessToken() hands out the still-valid access token');
+  const view = await sessionView(tab);
+  assert.equal(view.isAuthenticated, true, 'the session stands');
+  assert.deepEqual(view.claims, ctx.login.claims, 'the claims are still the login\'s (nothing of the response applied)');
+  assert.deepEqual(view.user, ctx.login.user);
+  assert.equal(r1.form.refresh_token, first.refresh_token);
+
+  // The app keeps asking (every 200 ms): the old token until the backoff is over, then one retry.
+  const handedOut = new Set();
+  const r2 = await waitFor(async () => {
+    const got = await call(tab, 'getAccessToken');
+    if (got.ok) handedOut.add(got.value);
+    const second = refreshes(key)[1];
+    if (!second) {
+      assert.equal(got.value, first.access_token, 'getAccessToken() during the backoff');
+      await sleep(175);
+    }
+    return second;
+  }, 'the retry after the backoff', BACKOFF_MS + 4000);
+  const gap = r2.at - failure.at;
+  ctx.t?.diagnostic(`${code}: retry ${gap} ms after the error event`);
+  assert.ok(gap >= BACKOFF_MS - 100, `the retry came ${gap} ms after the failure, before the ${BACKOFF_MS} ms backoff`);
+  assert.equal(r2.form.refresh_token, first.refresh_token, 'the retry presents the same refresh token (the failed response was discarded)');
+  await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed after the retry');
+  const issued = server.issued(key);
+  const good = issued.at(-1);
+  assert.equal(good.n, 2);
+  const after = await call(tab, 'getAccessToken');
+  assert.equal(after.value, good.access_token, 'the retry\'s access token');
+  const discarded = issued.find((i) => i.n === 1);
+  if (discarded) assert.ok(!handedOut.has(discarded.access_token) && after.value !== discarded.access_token, 'the discarded response\'s access token was handed out');
+  assert.equal(refreshes(key).length, 2);
+  const evs = await events(tab);
+  assert.deepEqual(evs.filter((e) => e.name === 'error').map((e) => e.detail.code), [code], 'one error event');
+  assert.deepEqual(evs.filter((e) => e.name === 'sessionExpired'), [], 'the session did not end');
+  await check?.(ctx, { failure, r1, r2 });
+  return [];
+};
+
+/**
+ * RT-03 (invalid_grant), RT-06/07 (a refreshed ID token of another authentication): the
+ * session ends — sessionExpired, everything cleared, getAccessToken() rejects login_required —
+ * after exactly one refresh request, and nothing is retried (waited past the backoff).
+ */
+const sessionEnds = (code) => async (ctx) => {
+  const { key, tab } = ctx;
+  // The renewal timer may fire at the same moment: this call starts the refresh, joins it, or
+  // comes after it.
+  const r = await renewWhenDue(tab);
+  assert.equal(r.ok, false, `getAccessToken() resolved ${JSON.stringify(r.value)} after the refresh ended the session`);
+  assertCode(r.error, [code, 'login_required']);
+  if (code === 'login_required' && r.error.error !== undefined) assert.equal(r.error.error, 'invalid_grant');
+  await waitFor(async () => (await named(tab, 'sessionExpired')).length, 'the sessionExpired event');
+  await assertSessionGone(tab, key);
+  await sleep(BACKOFF_MS + 600);
+  const attempts = refreshes(key);
+  assert.equal(attempts.length, 1, 'exactly one refresh attempt: nothing retried');
+  assert.equal(attempts[0].form.refresh_token, ctx.first.refresh_token);
+  const evs = await events(tab);
+  assert.deepEqual(evs.filter((e) => e.name === 'sessionExpired').map((e) => e.detail), [{ code: 'login_required' }], 'one sessionExpired event');
+  assert.deepEqual(evs.filter((e) => e.name === 'tokenRefreshed'), []);
+  if (code !== 'login_required') {
+    assert.deepEqual(evs.filter((e) => e.name === 'error').map((e) => e.detail.code), [code], `an error event with ${code}`);
+  }
+  await assertSessionGone(tab, key, 'later: ');
+  return [r.error];
+};
+
+/** A successful refresh: waits for it and returns the new tokens. */
+async function refreshedOnce(ctx) {
+  const { key, tab } = ctx;
+  await renewWhenDue(tab);
+  await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed');
+  const got = await call(tab, 'getAccessToken');
+  const issued = server.issued(key).filter((i) => i.grantType === 'refresh_token');
+  assert.equal(issued.length, 1, 'one refresh');
+  assert.equal(got.value, issued[0].access_token, 'getAccessToken() after the refresh: the new access token');
+  return issued[0];
+}
+
+/** logout({ redirect: false }): { result, mark }, after which the local session must be gone. */
+async function localLogout(ctx, options = { redirect: false }) {
+  const mark = server.mark();
+  const result = await call(ctx.tab, 'logout', options);
+  await assertSessionGone(ctx.tab, ctx.key, 'after logout(): ');
+  const evs = await events(ctx.tab);
+  assert.deepEqual(evs.filter((e) => e.name === 'loggedOut').map((e) => e.detail), [{ code: 'logged_out' }], 'one loggedOut event');
+  return { result, mark };
+}
+
+/** The two RFC 7009 requests of a logout: refresh token first, then access token, each well formed. */
+function assertRevocationRequests(key, mark, tokens) {
+  const rv = revocations(key, mark);
+  assert.deepEqual(rv.map((r) => [r.form?.token_type_hint, r.form?.token]), [['refresh_token', tokens.refresh_token], ['access_token', tokens.access_token]],
+    'the refresh token, then the access token, revoked with their type hints');
+  for (const r of rv) {
+    assert.equal(r.method, 'POST');
+    assert.match(r.contentType, /^application\/x-www-form-urlencoded/);
+    assert.deepEqual(Object.keys(r.form).sort(), ['client_id', 'token', 'token_type_hint']);
+    assert.equal(r.form.client_id, server.clientId);
+    assert.equal(r.authorization, null, 'no client authentication (public client)');
+    assert.equal(r.rawQuery, '', 'nothing in the revocation URL');
+    assert.equal(r.cookie, null);
+  }
+  return rv;
+}
+
+/**
+ * logout({ postLogoutRedirectUri }) → revocation → end_session_endpoint → 302 back to
+ * /logged-out. With `probeDuringRevocation` the revocation answers slowly and the app is probed
+ * meanwhile (the session must already be gone: memory is cleared before anything is sent).
+ * Then a new client in the returned document runs handleLogoutCallback() (twice: single use).
+ */
+async function logoutThroughProvider(ctx, { probeDuringRevocation = false } = {}) {
+  const { key, tab } = ctx;
+  const mark = server.mark();
+  const arrived = tab.page.waitForURL((u) => u.href.startsWith(server.postLogoutRedirectUri), { waitUntil: 'load' });
+  await tab.page.evaluate((u) => {
+    window.__logout = window.__auth.logout({ postLogoutRedirectUri: u }).then(() => ({ ok: true }), (e) => ({ ok: false, error: window.__ser(e) }));
+  }, server.postLogoutRedirectUri);
+  let during = null;
+  if (probeDuringRevocation) {
+    await waitFor(() => revocations(key, mark)[0], 'the first revocation request');
+    during = await tab.page.evaluate(async () => {
+      const a = window.__auth;
+      let token;
+      try { token = { ok: true, value: await a.getAccessToken() }; } catch (e) { token = { ok: false, error: window.__ser(e) }; }
+      return { isAuthenticated: a.isAuthenticated(), claims: a.getIdTokenClaims(), user: a.getUser(), token, events: window.__events.map((e) => e.name) };
+    });
+  }
+  await arrived;
+  const landedAt = tab.page.url();
+  assert.ok((await createClient(tab, ctx.options)).ok, 'AuthClient.create on the post-logout page');
+  const back = await tab.page.evaluate(() => {
+    const url = location.href;
+    const first = window.__auth.handleLogoutCallback();
+    const again = window.__auth.handleLogoutCallback(url);
+    return { first, again, href: location.href, session: window.__auth.isAuthenticated() };
+  });
+  return { mark, during, landedAt, back, endSession: endSessions(key, mark) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1023,6 +1323,503 @@ describe('4.6 UserInfo', SECTION, () => {
   for (const def of defs) {
     test(`${def.id} ${def.title}`, def.todo ? { todo: def.todo } : {}, () => runCase(def));
   }
+
+  // Catalogue UI-03: "surface the challenge; at most one refresh-and-retry". The SDK does not
+  // retry (one UserInfo request, no refresh): that is within the bound, which is what is asserted,
+  // so that a future refresh-and-retry passes as long as it stops after one.
+  test('UI-03 (retry part) 401 invalid_token from UserInfo with a refresh token in hand → userinfo_invalid (status 401), at most one refresh-and-retry, no loop', (t) => runSession({
+    id: 'UI-03',
+    server: { userinfo: () => raw(401, '', { 'www-authenticate': 'Bearer error="invalid_token", error_description="revoked"', 'access-control-expose-headers': 'WWW-Authenticate' }) },
+    run: async (ctx) => {
+      const mark = server.mark();
+      const r = await call(ctx.tab, 'getUserInfo');
+      assertCode(r.error, 'userinfo_invalid', 'getUserInfo: ');
+      assert.equal(r.error.status, 401);
+      await sleep(BACKOFF_MS + 500); // a retry loop (or a delayed retry) would show by now
+      const seen = endpoints(ctx.key, mark);
+      const ui = server.requests(ctx.key).filter((x) => x.seq > mark && x.endpoint === 'userinfo');
+      const rf = refreshes(ctx.key, mark);
+      t.diagnostic(`requests after the 401: ${JSON.stringify(seen)}; error.error: ${r.error.error ?? '(none)'}`);
+      assert.ok(rf.length <= 1, `${rf.length} refresh requests after the 401`);
+      assert.ok(ui.length <= 1 + rf.length, `${ui.length} UserInfo requests for ${rf.length} refresh(es)`);
+      assert.ok(matchRequests(seen, ['userinfo', 'refresh?', 'userinfo?']), `requests after the 401: ${JSON.stringify(seen)}`);
+      if (ui.length === 2) assert.equal(ui[1].authorization, `Bearer ${server.issued(ctx.key).at(-1).access_token}`, 'the retry uses the refreshed access token');
+      const view = await sessionView(ctx.tab);
+      assert.equal(view.isAuthenticated, true, 'a UserInfo 401 does not end the session');
+      assert.equal(view.user.email, undefined, 'no UserInfo claims merged');
+      return [r.error];
+    },
+  }, t));
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('4.7 Refresh', WAITING_SECTION, () => {
+  section();
+  const flipLast = (sig) => { const s = Buffer.from(sig); s[s.length - 1] ^= 0x01; return s; };
+  const elsewhere = (ctx) => `http://localhost:${new URL(ctx.asOrigin).port}/case/${encodeURIComponent(ctx.id)}/redirect-target`;
+  const refreshRequestShape = (r, rt) => {
+    assert.equal(r.method, 'POST');
+    assert.match(r.contentType, /^application\/x-www-form-urlencoded/);
+    assert.deepEqual(r.form, { grant_type: 'refresh_token', refresh_token: rt, client_id: server.clientId }, 'the refresh request (RFC 6749 §6, public client)');
+    assert.equal(r.authorization, null, 'no client authentication');
+    assert.equal(r.cookie, null, 'no cookies');
+    assert.equal(r.referer, null, 'no Referer');
+    assert.equal(r.rawQuery, '', 'nothing in the token request URL');
+  };
+  sessionCases([
+    {
+      id: 'RT-01',
+      title: 'rotation on every refresh: the new refresh token replaces the old one, which is never presented again',
+      client: DUE_SOON,
+      // The first refresh's token is due again at once (expires_in 3600, margin 3598): two
+      // renewals in a row, the second must present the rotated refresh token.
+      server: { refresh: { expiresIn: (n) => (n === 1 ? 3600 : 7200) } },
+      run: async ({ key, tab, first }) => {
+        const got1 = await renewWhenDue(tab);
+        const got2 = await renewWhenDue(tab);
+        const [r1, r2] = refreshes(key);
+        const [, i1, i2] = server.issued(key);
+        assert.deepEqual([got1.value, got2.value], [i1.access_token, i2.access_token], 'getAccessToken(): each renewal\'s access token');
+        refreshRequestShape(r1, first.refresh_token);
+        assert.notEqual(i1.refresh_token, first.refresh_token, 'the server rotated the refresh token');
+        refreshRequestShape(r2, i1.refresh_token);
+        assert.equal(server.refreshTokenState(key, first.refresh_token), 'rotated');
+        assert.equal(server.refreshTokenState(key, i1.refresh_token), 'rotated');
+        assert.equal(server.refreshTokenState(key, i2.refresh_token), 'valid');
+        const got = await call(tab, 'getAccessToken');
+        assert.equal(got.value, i2.access_token, 'getAccessToken(): the latest access token');
+        const view = await sessionView(tab);
+        assert.equal(view.claims.iat, payload(i2.id_token).iat, 'the claims of the latest ID token');
+        assert.equal(view.claims.sub, 'alice');
+        assert.ok(Math.abs(view.expiry - (Date.now() + 7200_000)) < 5000, 'getTokenExpiry() of the latest token');
+        const evs = await named(tab, 'tokenRefreshed');
+        assert.deepEqual(evs.map((e) => e.detail.source), ['refresh', 'refresh']);
+        assert.equal(refreshes(key).length, 2, 'two refresh requests');
+        return [];
+      },
+    },
+    {
+      id: 'RT-02',
+      title: 'refresh response without refresh_token → the current one is kept and presented again',
+      client: DUE_SOON,
+      server: { refresh: { expiresIn: (n) => (n === 1 ? 3600 : 7200), body: (b, ctx) => { if (ctx.refreshCount === 1) delete b.refresh_token; } } },
+      run: async ({ key, tab, first }) => {
+        await renewWhenDue(tab);
+        await renewWhenDue(tab);
+        const [r1, r2] = refreshes(key);
+        const [, i1, i2] = server.issued(key);
+        assert.equal(i1.refresh_token, undefined);
+        refreshRequestShape(r1, first.refresh_token);
+        refreshRequestShape(r2, first.refresh_token);
+        assert.equal((await call(tab, 'getAccessToken')).value, i2.access_token);
+        assert.equal(refreshes(key).length, 2);
+        return [];
+      },
+    },
+    {
+      id: 'RT-03',
+      title: 'invalid_grant on refresh → sessionExpired, tokens cleared, login_required, exactly one attempt',
+      client: DUE_SOON,
+      server: firstRefreshAnswers(() => json(400, { error: 'invalid_grant', error_description: 'refresh token revoked' })),
+      run: sessionEnds('login_required'),
+    },
+    {
+      id: 'RT-03',
+      title: 'invalid_grant after a successful rotation (the grant was revoked meanwhile) → session ends, no retry',
+      client: DUE_SOON,
+      server: { refresh: { expiresIn: (n) => (n === 1 ? 3600 : 7200), response: (ctx) => (ctx.refreshCount === 2 ? json(400, { error: 'invalid_grant' }) : undefined) } },
+      run: async (ctx) => {
+        assert.equal((await renewWhenDue(ctx.tab)).value, server.issued(ctx.key)[1].access_token, 'the first renewal');
+        const refused = await renewWhenDue(ctx.tab);
+        assertCode(refused.error, 'login_required');
+        await waitFor(async () => (await named(ctx.tab, 'sessionExpired')).length, 'sessionExpired');
+        await assertSessionGone(ctx.tab, ctx.key);
+        await sleep(BACKOFF_MS + 600);
+        const [, r2] = refreshes(ctx.key);
+        assert.equal(refreshes(ctx.key).length, 2, 'one refresh, then one refused attempt, then nothing');
+        assert.equal(r2.form.refresh_token, server.issued(ctx.key)[1].refresh_token, 'the refused attempt presented the rotated token');
+        assert.equal((await named(ctx.tab, 'sessionExpired')).length, 1);
+        return [];
+      },
+    },
+    ...[
+      ['another issuer', (c, ctx) => ({ iss: `${ctx.asOrigin}/case/evil` })],
+      ['the issuer with a trailing slash', (c) => ({ iss: `${c.iss}/` })],
+    ].map(([what, patch]) => ({
+      id: 'RT-05',
+      title: `refreshed ID token with ${what} → rejected (issuer_mismatch): response discarded, old token kept, retry after the backoff`,
+      client: DUE_SOON,
+      server: firstRefreshClaims(patch),
+      run: keptWithBackoff('issuer_mismatch'),
+    })),
+    {
+      id: 'RT-06',
+      title: 'refreshed ID token for another sub → id_token_changed: session cleared, never a silent user switch',
+      client: DUE_SOON,
+      server: firstRefreshClaims({ sub: 'mallory' }),
+      run: sessionEnds('id_token_changed'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token for another aud → rejected (audience_mismatch): discarded, old token kept, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshClaims({ aud: 'another-client' }),
+      run: keptWithBackoff('audience_mismatch'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token with an added (trusted) audience and azp → id_token_changed, session cleared',
+      client: { ...DUE_SOON, trustedAudiences: ['api.hostile.test'] },
+      server: firstRefreshClaims((c, ctx) => ({ aud: [ctx.clientId, 'api.hostile.test'], azp: ctx.clientId })),
+      run: sessionEnds('id_token_changed'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token with azp added when the login token had none → id_token_changed, session cleared',
+      client: DUE_SOON,
+      server: firstRefreshClaims((c, ctx) => ({ azp: ctx.clientId })),
+      run: sessionEnds('id_token_changed'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token with azp another client → rejected (azp_mismatch): discarded, old token kept, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshClaims({ azp: 'another-client' }),
+      run: keptWithBackoff('azp_mismatch'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token with a changed auth_time → id_token_changed, session cleared',
+      client: DUE_SOON,
+      server: firstRefreshClaims((c) => ({ auth_time: c.auth_time + 60 })),
+      run: sessionEnds('id_token_changed'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token with a different nonce → rejected (nonce_mismatch): discarded, old token kept, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshClaims({ nonce: rand43() }),
+      run: keptWithBackoff('nonce_mismatch'),
+    },
+    {
+      id: 'RT-08',
+      title: 'refreshed ID token without nonce → accepted',
+      client: DUE_SOON,
+      server: firstRefreshIdToken({ claims: (c) => { delete c.nonce; return c; } }),
+      run: async (ctx) => {
+        const i1 = await refreshedOnce(ctx);
+        assert.equal(payload(i1.id_token).nonce, undefined);
+        const view = await sessionView(ctx.tab);
+        assert.equal(view.isAuthenticated, true);
+        assert.equal(view.claims.sub, 'alice');
+        assert.equal(view.claims.nonce, undefined, 'the claims of the refreshed ID token');
+        assert.equal(view.claims.iat, payload(i1.id_token).iat);
+        assert.deepEqual((await events(ctx.tab)).filter((e) => e.name !== 'tokenRefreshed'), []);
+        return [];
+      },
+    },
+    {
+      id: 'RT-08',
+      title: 'refreshed ID token with the original nonce → accepted',
+      client: DUE_SOON,
+      run: async (ctx) => {
+        const i1 = await refreshedOnce(ctx);
+        assert.equal(payload(i1.id_token).nonce, ctx.txns[0].nonce);
+        assert.equal((await sessionView(ctx.tab)).claims.iat, payload(i1.id_token).iat);
+        return [];
+      },
+    },
+    {
+      id: 'RT-08',
+      title: 'refresh response without an ID token → accepted, the login\'s claims kept',
+      client: DUE_SOON,
+      server: { refresh: { idToken: () => null } },
+      run: async (ctx) => {
+        const i1 = await refreshedOnce(ctx);
+        assert.equal(i1.id_token, undefined);
+        assert.deepEqual((await sessionView(ctx.tab)).claims, ctx.login.claims);
+        return [];
+      },
+    },
+    ...[
+      ['a flipped signature bit', { signature: flipLast }, 'signature_invalid'],
+      ['alg "none"', { alg: 'none', header: () => ({ alg: 'none', typ: 'JWT' }) }, 'alg_unsupported'],
+      ['HS256 keyed with the AS RSA public key', { alg: 'HS256', header: (h) => ({ ...h, alg: 'HS256', kid: 'rs1' }), signOptions: (ctx) => ({ hmacSecret: Buffer.from(ctx.keys.rs1.publicKey.export({ type: 'spki', format: 'pem' })) }) }, 'alg_unsupported'],
+      ['exp 5 minutes ago', { claims: (c, ctx) => ({ ...c, exp: ctx.now - 300, iat: ctx.now - 600 }) }, 'token_expired'],
+      ['a key the JWKS does not publish', { keyName: 'rs3' }, 'key_not_found'],
+      ['a wrong at_hash', { claims: (c) => ({ ...c, at_hash: atHash('another-access-token') }) }, 'at_hash_mismatch'],
+    ].map(([what, spec, code]) => ({
+      id: 'RT-09',
+      title: `refreshed ID token with ${what} → ${code}: response discarded, old token kept and handed out, error event, retry only after the backoff`,
+      client: DUE_SOON,
+      server: firstRefreshIdToken(spec),
+      run: keptWithBackoff(code),
+    })),
+    // Catalogue: "not exhaustive". Only invalid_grant ends the session (RT-03): every other
+    // failure keeps the still-valid token and backs off (README "Token lifecycle").
+    {
+      id: 'RT-03+',
+      title: 'refresh answered 503 → token_response_status: token kept, error event, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshAnswers(() => json(503, { error: 'temporarily_unavailable' })),
+      run: keptWithBackoff('token_response_status', (ctx, { failure }) => { assert.equal(failure.detail.status, 503); }),
+    },
+    {
+      id: 'RT-03+',
+      title: 'refresh answered 302 to another host → redirect_refused (not followed): token kept, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshAnswers((ctx) => raw(302, '', { location: elsewhere(ctx) })),
+      run: keptWithBackoff('redirect_refused'),
+    },
+    {
+      id: 'RT-03+',
+      title: 'refresh response without CORS headers → network_error: token kept, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshAnswers(() => ({ ...json(200, { access_token: 'AT-unreadable', token_type: 'Bearer' }), cors: false })),
+      run: keptWithBackoff('network_error'),
+    },
+    {
+      id: 'RT-03+',
+      title: 'refresh refused with invalid_request (not invalid_grant) → token_error: token kept, retry after the backoff',
+      client: DUE_SOON,
+      server: firstRefreshAnswers(() => json(400, { error: 'invalid_request', error_description: 'try later' })),
+      run: keptWithBackoff('token_error', (ctx, { failure }) => { assert.equal(failure.detail.error, 'invalid_request'); }),
+    },
+    {
+      id: 'RT-04',
+      title: '100 concurrent getAccessToken() calls when a refresh is due (slow answer) → one request, one new token for all',
+      client: DUE_SOON,
+      server: { refresh: { delayMs: 400 } },
+      run: async ({ key, tab }) => {
+        const values = await tab.page.evaluate(async (m) => {
+          const due = window.__auth.getTokenExpiry() - m * 1000;
+          await new Promise((resolve) => { setTimeout(resolve, Math.max(0, due - Date.now()) + 30); });
+          const results = await Promise.allSettled(Array.from({ length: 100 }, () => window.__auth.getAccessToken()));
+          return results.map((r) => (r.status === 'fulfilled' ? r.value : `rejected: ${r.reason?.code}`));
+        }, DUE_SOON.refreshMarginSeconds);
+        const [, i1] = server.issued(key);
+        assert.deepEqual([...new Set(values)], [i1.access_token], 'all 100 callers got the one new access token');
+        assert.equal(refreshes(key).length, 1, 'exactly one refresh request');
+        assert.equal((await named(tab, 'tokenRefreshed')).length, 1);
+        return [];
+      },
+    },
+    {
+      id: 'RT-04',
+      title: 'two tabs sharing the session, both due at once → one refresh request (Web Lock), both get the new token, no reuse',
+      client: DUE_SOON,
+      server: { refresh: { delayMs: 300 } },
+      run: async (ctx) => {
+        const { key, tab } = ctx;
+        const other = await restoredTab(ctx);
+        const burst = (tb) => tb.page.evaluate(async (m) => {
+          const due = window.__auth.getTokenExpiry() - m * 1000;
+          await new Promise((resolve) => { setTimeout(resolve, Math.max(0, due - Date.now()) + 30); });
+          const results = await Promise.allSettled(Array.from({ length: 20 }, () => window.__auth.getAccessToken()));
+          return results.map((r) => (r.status === 'fulfilled' ? r.value : `rejected: ${r.reason?.code}`));
+        }, DUE_SOON.refreshMarginSeconds);
+        // tab 2 adopted the session when it joined (a tokenRefreshed 'tab' event, possibly
+        // recorded): only what happens from the due time on counts.
+        const before = (await named(tab, 'tokenRefreshed')).length + (await named(other, 'tokenRefreshed')).length;
+        const [a, b] = await Promise.all([burst(tab), burst(other)]);
+        await sleep(500);
+        const [, i1] = server.issued(key);
+        assert.deepEqual([...new Set(a)], [i1.access_token], 'tab 1: the new access token');
+        assert.deepEqual([...new Set(b)], [i1.access_token], 'tab 2: the same new access token');
+        assert.equal(refreshes(key).length, 1, 'exactly one refresh request for the two tabs');
+        const all = [...await named(tab, 'tokenRefreshed'), ...await named(other, 'tokenRefreshed')];
+        // The renewed token lives 7200 s, the login's 3600 s.
+        const sources = all.filter((e) => e.detail.expiresAt > Date.now() + 3700_000).map((e) => e.detail.source).sort();
+        assert.equal(all.length - before, 2, 'two tokenRefreshed events for the renewal (one per tab)');
+        assert.deepEqual(sources, ['refresh', 'tab'], 'one tab refreshed, the other adopted its session');
+        return [];
+      },
+    },
+  ]);
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('4.9 Revocation', SECTION, () => {
+  section();
+  const elsewhere = (ctx) => `http://localhost:${new URL(ctx.asOrigin).port}/case/${encodeURIComponent(ctx.id)}/redirect-target`;
+  /** logout({ redirect: false }) against a revocation endpoint answering `answer`: expectations. */
+  const revokeCase = (id, title, answer, expectResult) => ({
+    id,
+    title,
+    server: answer ? { revoke: answer } : {},
+    run: async (ctx) => {
+      const { result, mark } = await localLogout(ctx);
+      assertRevocationRequests(ctx.key, mark, ctx.first);
+      assert.deepEqual(endpoints(ctx.key, mark), ['revoke', 'revoke'], 'the two revocation requests only (no end-session with redirect: false)');
+      await expectResult(result, await events(ctx.tab), ctx);
+      return result.ok ? [] : [result.error];
+    },
+  });
+  const noErrors = (result, evs) => {
+    assert.equal(result.ok, true, `logout() rejected: ${JSON.stringify(result.error)}`);
+    assert.deepEqual(evs.filter((e) => e.name === 'error'), [], 'no error event');
+  };
+  const failed = (error, status, errorEvents = 2) => (result, evs) => {
+    assert.equal(result.ok, false, 'logout() resolved although the revocation failed');
+    assertCode(result.error, 'revocation_failed', 'logout(): ');
+    assert.equal(result.error.error, error);
+    assert.equal(result.error.status, status);
+    const errs = evs.filter((e) => e.name === 'error').map((e) => e.detail);
+    assert.equal(errs.length, errorEvents, 'one error event per failed revocation');
+    for (const e of errs) assertCode(e, 'revocation_failed', 'error event: ');
+  };
+  sessionCases([
+    revokeCase('RV-01', 'revocation 200 with an empty body → success, cleared locally', null, noErrors),
+    revokeCase('RV-01', 'revocation 200 with a garbage HTML body → success (body ignored), cleared locally', () => raw(200, '<html><body>{"error":', { 'content-type': 'text/html' }), noErrors),
+    revokeCase('RV-01', 'revocation 200 with an OAuth error body → success (RFC 7009: 200 means revoked), cleared locally', () => json(200, { error: 'invalid_token' }), noErrors),
+    revokeCase('RV-02', 'revocation 400 unsupported_token_type → revocation_failed surfaced (rejection + error events), still cleared locally', () => json(400, { error: 'unsupported_token_type' }), failed('unsupported_token_type', 400)),
+    revokeCase('RV-02', 'only refresh-token revocation unsupported → surfaced once, the access token still revoked, cleared locally',
+      (ctx) => (ctx.tokenKind === 'refresh_token' ? json(400, { error: 'unsupported_token_type' }) : undefined),
+      async (result, evs, ctx) => {
+        failed('unsupported_token_type', 400, 1)(result, evs);
+        assert.deepEqual(server.revoked(ctx.key), [ctx.first.access_token], 'the access token was revoked at the server');
+      }),
+    revokeCase('RV-03', 'revocation 503 → revocation_failed (status 503), still cleared locally', () => json(503, { error: 'temporarily_unavailable' }), failed('temporarily_unavailable', 503)),
+    revokeCase('RV-03', 'revocation 503 with an HTML body → revocation_failed (status 503), still cleared locally', () => raw(503, '<h1>down</h1>', { 'content-type': 'text/html' }), failed(undefined, 503)),
+    revokeCase('RV-05', 'revocation answered 302 to another host → not followed, revocation_failed (redirect_refused), cleared locally', (ctx) => raw(302, '', { location: elsewhere(ctx) }), failed('redirect_refused', undefined)),
+    {
+      id: 'RV-03',
+      title: 'revocation 503 during an RP-initiated logout → the logout still completes at the end-session endpoint',
+      server: { revoke: () => json(503, { error: 'temporarily_unavailable' }) },
+      run: async (ctx) => {
+        const out = await logoutThroughProvider(ctx);
+        const rv = assertRevocationRequests(ctx.key, out.mark, ctx.first);
+        assert.equal(out.endSession.length, 1, 'the end-session request');
+        assert.ok(rv.every((r) => r.seq < out.endSession[0].seq), 'revocation before the navigation');
+        assert.deepEqual(out.back, { first: true, again: false, href: server.postLogoutRedirectUri, session: false });
+        assert.deepEqual(server.revoked(ctx.key), [], 'nothing revoked at the server (503)');
+        return [];
+      },
+    },
+    {
+      id: 'RV-04',
+      title: 'no revocation_endpoint in the metadata → local-only logout, no revocation request, no error',
+      server: meta((m) => { delete m.revocation_endpoint; }),
+      run: async (ctx) => {
+        const { result, mark } = await localLogout(ctx);
+        noErrors(result, await events(ctx.tab));
+        assert.deepEqual(endpoints(ctx.key, mark), [], 'no request at all');
+        return [];
+      },
+    },
+    {
+      id: 'RV-04',
+      title: 'no revocation_endpoint, RP-initiated logout → no revocation request, straight to the end-session endpoint',
+      server: meta((m) => { delete m.revocation_endpoint; }),
+      run: async (ctx) => {
+        const out = await logoutThroughProvider(ctx);
+        assert.deepEqual(endpoints(ctx.key, out.mark), ['end-session', 'discovery'], 'end-session, then the new page\'s discovery');
+        assert.equal(out.back.first, true);
+        return [];
+      },
+    },
+  ]);
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('4.10 Logout', SECTION, () => {
+  section();
+  const pendingLogoutMarker = /^spa-oauth:logout:/;
+  /** LO-01 / LO-02: the foreign or missing state is not our logout; at most our own pending marker is left. */
+  const notOurs = (mutate) => ({
+    server: { endSession: mutate },
+    keepSessionKeys: pendingLogoutMarker,
+    checkKept: (kept, ctx) => {
+      const ours = `spa-oauth:logout:${ctx.sentState}`;
+      for (const [k, v] of Object.entries(kept)) {
+        assert.equal(k, ours, `unexpected pending-logout item ${k}`);
+        assert.ok(v.length < 20, 'the pending-logout marker holds a timestamp only');
+      }
+    },
+    run: async (ctx) => {
+      const out = await logoutThroughProvider(ctx);
+      assert.equal(out.endSession.length, 1);
+      ctx.sentState = out.endSession[0].query.state;
+      assert.match(ctx.sentState, /^[A-Za-z0-9_-]{43}$/, 'the SDK sent a state');
+      assert.equal(out.back.first, false, 'handleLogoutCallback() accepted a post-logout redirect without our state');
+      assert.equal(out.back.again, false);
+      assert.equal(out.back.session, false, 'the tokens are gone (cleared before the navigation)');
+      assert.ok(!new URL(out.back.href).searchParams.has('state'), `state left in the address bar: ${out.back.href}`);
+      await assertSessionGone(ctx.tab, ctx.key);
+      return [];
+    },
+  });
+  sessionCases([
+    {
+      id: 'LO-03',
+      title: 'end-session request: id_token_hint of the session, client_id, registered post_logout_redirect_uri, state; memory cleared before anything is sent; our state → handleLogoutCallback() true once',
+      // Slow revocation answers: the app is probed while the logout is under way.
+      server: { revoke: () => ({ raw: true, status: 200, body: '', delayMs: 500 }) },
+      run: async (ctx) => {
+        const out = await logoutThroughProvider(ctx, { probeDuringRevocation: true });
+        // While the revocation is in flight, before the navigation, the session is already gone.
+        assert.equal(out.during.isAuthenticated, false, 'isAuthenticated() during the logout');
+        assert.equal(out.during.claims, null, 'getIdTokenClaims() during the logout');
+        assert.equal(out.during.user, null, 'getUser() during the logout');
+        assert.equal(out.during.token.ok, false, 'getAccessToken() resolved during the logout');
+        assertCode(out.during.token.error, 'login_required', 'getAccessToken() during the logout: ');
+        assert.deepEqual(out.during.events, ['loggedOut']);
+        const rv = assertRevocationRequests(ctx.key, out.mark, ctx.first);
+        assert.equal(out.endSession.length, 1, 'one end-session request');
+        const [es] = out.endSession;
+        assert.ok(rv.every((r) => r.seq < es.seq), 'revocations before the navigation');
+        assert.equal(es.method, 'GET');
+        assert.deepEqual(Object.keys(es.query).sort(), ['client_id', 'id_token_hint', 'post_logout_redirect_uri', 'state']);
+        assert.equal(es.query.id_token_hint, ctx.first.id_token, 'id_token_hint: the session\'s ID token');
+        assert.equal(es.query.client_id, server.clientId);
+        assert.equal(es.query.post_logout_redirect_uri, server.postLogoutRedirectUri);
+        assert.match(es.query.state, /^[A-Za-z0-9_-]{43}$/, 'state of 256 bits');
+        assert.equal(new URL(out.landedAt).searchParams.get('state'), es.query.state, 'the provider sent our state back');
+        assert.deepEqual(out.back, { first: true, again: false, href: server.postLogoutRedirectUri, session: false },
+          'handleLogoutCallback(): true for our state, false when replayed; state removed from the address bar');
+        assert.deepEqual(server.revoked(ctx.key).sort(), [ctx.first.access_token, ctx.first.refresh_token].sort());
+        return [];
+      },
+    },
+    {
+      id: 'LO-03',
+      title: 'after a refresh: id_token_hint is the refreshed ID token; the rotated refresh token and the new access token are revoked',
+      client: DUE_SOON,
+      run: async (ctx) => {
+        const i1 = await refreshedOnce(ctx);
+        const out = await logoutThroughProvider(ctx);
+        assertRevocationRequests(ctx.key, out.mark, i1);
+        assert.equal(out.endSession[0].query.id_token_hint, i1.id_token, 'the current (refreshed) ID token');
+        assert.equal(out.back.first, true);
+        return [];
+      },
+    },
+    { id: 'LO-01', title: 'post-logout redirect with a different state → handleLogoutCallback() false, no crash, tokens already gone', ...notOurs((p) => { p.set('state', rand43()); }) },
+    { id: 'LO-02', title: 'post-logout redirect without state → handleLogoutCallback() false, no crash, tokens already gone', ...notOurs((p) => { p.delete('state'); }) },
+    { id: 'LO-02', title: 'post-logout redirect with an empty state → handleLogoutCallback() false', ...notOurs((p) => { p.set('state', ''); }) },
+    {
+      id: 'LO-04',
+      title: 'no end_session_endpoint → local logout only (revocation, no navigation, no pending logout state)',
+      server: meta((m) => { delete m.end_session_endpoint; }),
+      run: async (ctx) => {
+        const url = ctx.tab.page.url();
+        const navigations = ctx.tab.log.navigations.length;
+        const { result, mark } = await localLogout(ctx, { postLogoutRedirectUri: server.postLogoutRedirectUri });
+        assert.equal(result.ok, true, JSON.stringify(result.error));
+        await sleep(300);
+        assert.equal(ctx.tab.page.url(), url, 'navigated away');
+        assert.equal(ctx.tab.log.navigations.length, navigations, 'navigated');
+        assertRevocationRequests(ctx.key, mark, ctx.first);
+        assert.deepEqual(endpoints(ctx.key, mark), ['revoke', 'revoke']);
+        return [];
+      },
+    },
+  ]);
+  cases([
+    { id: 'LO-04', title: 'end_session_endpoint javascript: in the metadata', server: meta((m) => { m.end_session_endpoint = 'javascript:alert(1)//'; }), expect: { create: 'discovery_invalid' } },
+    { id: 'LO-04', title: 'end_session_endpoint http:// (not loopback) in the metadata', server: meta((m) => { m.end_session_endpoint = 'http://as.example.test/logout'; }), expect: { create: 'discovery_invalid' } },
+    { id: 'LO-04', title: 'end_session_endpoint data: in the metadata', server: meta((m) => { m.end_session_endpoint = 'data:text/html,<script>window.__xss=1</script>'; }), expect: { create: 'discovery_invalid' } },
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------

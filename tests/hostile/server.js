@@ -1,13 +1,18 @@
 // Hostile authorization server for the security catalogue (/work/shared/security-catalogue.md
-// §4.1–4.6, §4.11), plus the tiny same-machine app origin the SDK runs in.
+// §4.1–4.7, §4.9, §4.10, §4.11), plus the tiny same-machine app origin the SDK runs in.
 //
 // One node http server per origin, both on 127.0.0.1 only:
 //   AS   http://127.0.0.1:<asPort>/case/<ID>/...   one issuer per case:
 //          /.well-known/openid-configuration   discovery
 //          /authorize                          302 straight back to the redirect URI (no login UI)
-//          /token                              authorization_code grant (checks the request, TE-01)
+//          /token                              authorization_code grant (checks the request, TE-01);
+//                                              refresh_token grant (rotation, reuse detection; recorded
+//                                              as endpoint 'refresh')
 //          /jwks, /jwks/<anything>             JWK Set
 //          /userinfo                           UserInfo (Bearer header only, UI-07)
+//          /revoke                             RFC 7009 revocation (advertised as revocation_endpoint)
+//          /end-session                        RP-Initiated Logout (advertised as end_session_endpoint):
+//                                              302 to the registered post_logout_redirect_uri
 //          /redirect-target                    where the 3xx cases point (must never be requested)
 //   app  http://127.0.0.1:<appPort>/            a blank page (/app.html, /cb) + the built package (/pkg/)
 //
@@ -25,16 +30,36 @@
 //                claims(c, ctx), signature(buf, ctx), signOptions(ctx), raw(ctx) }
 //     jwks(jwks, ctx)            → JWK Set (mutate/return), or a raw response
 //     userinfo(body, ctx)        → UserInfo JSON (mutate/return), or a raw response
+//     refresh: {                 → present: the code grant issues a refresh token (RT-*), and the
+//                                  refresh_token grant answers with a rotated one; ctx.refreshCount
+//                                  is the number of this refresh request (1, 2, ...)
+//       loginExpiresIn           → expires_in of the code grant (default 3600)
+//       expiresIn(n, ctx)        → expires_in of refresh n (default 7200)
+//       response(ctx)            → a raw response replacing refresh n (invalid_grant, 5xx, 3xx, ...);
+//                                  the presented refresh token stays valid
+//       body(body, ctx)          → the refresh response JSON (mutate/return, e.g. drop refresh_token)
+//       idToken(n, ctx)          → the idToken spec (as above) of the ID token of refresh n; null: none
+//       tentative(ctx)           → true: the presented refresh token is not rotated away although a
+//                                  new one was issued (a response the client has to discard, RT-09)
+//       delayMs                  → answer refreshes after this delay (RT-04)
+//     }
+//     revoke(ctx)                → a raw response replacing the revocation response (default 200,
+//                                  empty body; ctx.revocationCount = 1, 2, ...)
+//     endSession(params, ctx)    → mutate the post-logout redirect's URLSearchParams (state)
 //   })
 //
-// A raw response is { raw: true, status, headers, body, cors = true, hang, trickle }: `body` a
-// string, Buffer or JSON-able value; `cors: false` omits Access-Control-Allow-Origin (TE-20);
-// `hang` never answers; `trickle` sends headers then one byte every 500 ms (TE-19).
+// A raw response is { raw: true, status, headers, body, cors = true, hang, trickle, delayMs }:
+// `body` a string, Buffer or JSON-able value; `cors: false` omits Access-Control-Allow-Origin
+// (TE-20); `hang` never answers; `trickle` sends headers then one byte every 500 ms (TE-19);
+// `delayMs` answers after that delay.
 //
 // Every request to a case is recorded (requests(id)): endpoint, method, path, query, form body,
 // Authorization scheme, Origin/Referer/Cookie presence, so tests assert what the SDK sent and that
 // it sent nothing after a rejection. Protocol violations by the client (bad PKCE, changed
-// redirect_uri, a reused code, a token in the query, ...) are recorded as violations(id).
+// redirect_uri, a reused code, a token in the query, a rotated-away or revoked refresh token
+// presented again, an id_token_hint that is not the session's, an unregistered
+// post_logout_redirect_uri, ...) are recorded as violations(id). Every token response the case
+// issued (code grant and refreshes, including those the client must discard) is in issued(id).
 // Everything a case issued or received that must never leak (codes, tokens, verifier, nonce,
 // state) is in secrets(id).
 //
@@ -165,6 +190,9 @@ export async function startHostile({
   const asOrigin = `http://127.0.0.1:${asPort}`;
   const appOrigin = `http://127.0.0.1:${appPort}`;
   const redirectUri = `${appOrigin}/cb`;
+  // The registered post_logout_redirect_uri values (LO-03).
+  const postLogoutRedirectUri = `${appOrigin}/logged-out`;
+  const postLogoutRedirectUris = [postLogoutRedirectUri];
   const cases = new Map(); // id -> { spec, requests, violations, secrets, grants, tokens }
   const unknown = []; // requests to undefined cases
   let seq = 0;
@@ -175,7 +203,22 @@ export async function startHostile({
   const issuerOf = (id) => `${asOrigin}/case/${encodeURIComponent(id)}`;
 
   function state(id) {
-    if (!cases.has(id)) cases.set(id, { spec: {}, requests: [], violations: [], secrets: {}, grants: new Map(), tokens: new Set() });
+    if (!cases.has(id)) {
+      cases.set(id, {
+        spec: {},
+        requests: [],
+        violations: [],
+        secrets: {},
+        grants: new Map(),
+        tokens: new Set(), // access tokens issued (UserInfo accepts them)
+        rts: new Map(), // refresh token -> { grant, used, issuedBy }
+        issued: [], // the token responses sent: { grantType, n, seq, access_token, refresh_token, id_token, tentative }
+        idTokens: [], // every ID token sent, in order (the last one is the session's)
+        revoked: new Set(),
+        refreshCount: 0,
+        revocationCount: 0,
+      });
+    }
     return cases.get(id);
   }
 
@@ -199,12 +242,15 @@ export async function startHostile({
       token_endpoint: `${iss}/token`,
       jwks_uri: `${iss}/jwks`,
       userinfo_endpoint: `${iss}/userinfo`,
+      revocation_endpoint: `${iss}/revoke`,
+      end_session_endpoint: `${iss}/end-session`,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['none'],
+      revocation_endpoint_auth_methods_supported: ['none'],
       code_challenge_methods_supported: ['S256'],
       scopes_supported: ['openid', 'profile', 'email'],
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'name', 'email'],
@@ -226,6 +272,16 @@ export async function startHostile({
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     }
     if (r.hang) return; // never answer; the socket is destroyed at close()
+    if (r.delayMs) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (res.destroyed) return;
+        res.writeHead(r.status ?? 200, headers);
+        res.end(body ?? '');
+      }, r.delayMs);
+      timers.add(t);
+      return;
+    }
     if (r.trickle) {
       res.writeHead(r.status ?? 200, { 'content-type': 'application/json', ...headers });
       const text = typeof body === 'string' ? body : '{"access_token":"never-complete"}';
@@ -274,9 +330,13 @@ export async function startHostile({
         : rest === '/token' ? 'token'
           : rest === '/jwks' || rest.startsWith('/jwks/') ? 'jwks'
             : rest === '/userinfo' ? 'userinfo'
-              : rest === '/redirect-target' ? 'redirect-target' : 'other';
+              : rest === '/revoke' ? 'revoke'
+                : rest === '/end-session' ? 'end-session'
+                  : rest === '/redirect-target' ? 'redirect-target' : 'other';
     const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
     const entry = record(c, req, url, endpoint, body);
+    // The two grants of the token endpoint are told apart in the record.
+    if (endpoint === 'token' && entry.form?.grant_type === 'refresh_token') entry.endpoint = 'refresh';
     const ctx = makeCtx(id, c, req, url, entry);
     try {
       if (req.method === 'OPTIONS') {
@@ -286,9 +346,11 @@ export async function startHostile({
       switch (endpoint) {
         case 'discovery': return discovery(req, res, c, ctx);
         case 'authorize': return authorize(req, res, c, ctx, url);
-        case 'token': return token(req, res, c, ctx, body);
+        case 'token': return entry.endpoint === 'refresh' ? refreshGrant(req, res, c, ctx) : token(req, res, c, ctx, body);
         case 'jwks': return jwks(req, res, c, ctx);
         case 'userinfo': return userinfo(req, res, c, ctx, url);
+        case 'revoke': return revoke(req, res, c, ctx);
+        case 'end-session': return endSession(req, res, c, ctx, url);
         default:
           c.violations.push(`request to ${rest}`);
           return send(req, res, c, { raw: true, status: 404, body: 'not here' });
@@ -457,7 +519,13 @@ export async function startHostile({
     c.tokens.add(accessToken);
     ctx.accessToken = accessToken;
     ctx.addSecret('access_token', accessToken);
-    let tokenBody = { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: grant.scope };
+    grant.authTime = ctx.now - 5;
+    let tokenBody = { access_token: accessToken, token_type: 'Bearer', expires_in: c.spec.refresh?.loginExpiresIn ?? 3600, scope: grant.scope };
+    if (c.spec.refresh) {
+      const rt = `RT-${rand()}`;
+      c.rts.set(rt, { grant, used: false, issuedBy: 0 });
+      tokenBody.refresh_token = rt;
+    }
     const openid = grant.scope.split(' ').includes('openid');
     if (openid || c.spec.idTokenAlways) {
       tokenBody.id_token = idToken(c, ctx);
@@ -466,11 +534,146 @@ export async function startHostile({
     if (c.spec.tokenBody) tokenBody = c.spec.tokenBody(tokenBody, ctx) ?? tokenBody;
     if (raw(tokenBody)) return send(req, res, c, tokenBody, { cors: c.spec.tokenCors ?? true });
     for (const k of ['id_token', 'refresh_token', 'access_token']) if (typeof tokenBody[k] === 'string') ctx.addSecret(k, tokenBody[k]);
+    noteIssued(c, ctx, 'authorization_code', 0, tokenBody, false);
     return send(req, res, c, { raw: true, status: 200, body: tokenBody, headers: { pragma: 'no-cache' }, cors: c.spec.tokenCors ?? true });
   }
 
-  function idToken(c, ctx) {
-    const spec = c.spec.idToken ?? {};
+  function noteIssued(c, ctx, grantType, n, body, tentative) {
+    const pick = (k) => (typeof body[k] === 'string' ? body[k] : undefined);
+    c.issued.push({ grantType, n, seq: ctx.request.seq, access_token: pick('access_token'), refresh_token: pick('refresh_token'), id_token: pick('id_token'), expires_in: body.expires_in, tentative });
+    if (pick('id_token')) c.idTokens.push(pick('id_token'));
+  }
+
+  /**
+   * grant_type=refresh_token (RFC 6749 §6): checks the request like TE-01 does, then rotates:
+   * a new access token, a new refresh token (the presented one is retired: presenting it again
+   * is reuse, which revokes the whole grant, RFC 9700 §4.14.2), and a new ID token for the same
+   * authentication (OIDC Core §12.2: same iss/sub/aud/auth_time, nonce copied, at_hash of the new
+   * access token). A response without a refresh token leaves the presented one valid (RT-02).
+   */
+  function refreshGrant(req, res, c, ctx) {
+    const e = ctx.request;
+    const v = (msg) => c.violations.push(`refresh: ${msg}`);
+    const deny = (description) => send(req, res, c, { raw: true, status: 400, body: { error: 'invalid_grant', error_description: description } });
+    const spec = c.spec.refresh ?? {};
+    c.refreshCount += 1;
+    const n = c.refreshCount;
+    ctx.refreshCount = n;
+    if (req.method !== 'POST') { v(`method ${req.method}`); return deny('method'); }
+    if (!/^application\/x-www-form-urlencoded(\s*;.*)?$/i.test(e.contentType ?? '')) v(`content-type ${e.contentType}`);
+    if (e.authorization) v('Authorization header sent (public client)');
+    if (e.cookie) v('Cookie sent');
+    if (e.rawQuery) v(`query string on the refresh request: ${e.rawQuery}`);
+    const f = e.form ?? {};
+    for (const k of Object.keys(f)) {
+      if (!['grant_type', 'refresh_token', 'client_id', 'scope'].includes(k)) v(`unexpected form field ${k}`);
+      if (Array.isArray(f[k])) v(`repeated form field ${k}`);
+    }
+    if (f.client_id !== CLIENT_ID) v(`client_id=${f.client_id}`);
+    const presented = c.rts.get(f.refresh_token);
+    if (!presented) { v('unknown refresh token'); return deny('unknown refresh token'); }
+    if (presented.grant.revoked) { v('refresh token of a revoked grant presented'); return deny('grant revoked'); }
+    if (c.revoked.has(f.refresh_token)) { v('revoked refresh token presented'); return deny('revoked'); }
+    if (presented.used) {
+      v('rotated-away refresh token presented again (reuse): the grant is revoked');
+      presented.grant.revoked = true;
+      return deny('refresh token reuse');
+    }
+    ctx.grant = presented.grant;
+    ctx.presentedRefreshToken = f.refresh_token;
+    const delay = spec.delayMs ? { delayMs: spec.delayMs } : {};
+    if (spec.response) {
+      const out = spec.response(ctx);
+      if (out) return send(req, res, c, { ...out, ...delay });
+    }
+    const accessToken = `AT-${rand()}`;
+    c.tokens.add(accessToken);
+    ctx.accessToken = accessToken;
+    const newRt = `RT-${rand()}`;
+    let body = { access_token: accessToken, token_type: 'Bearer', expires_in: spec.expiresIn?.(n, ctx) ?? 7200, scope: ctx.grant.scope, refresh_token: newRt };
+    const idSpec = spec.idToken ? spec.idToken(n, ctx) : {};
+    if (idSpec !== null && ctx.grant.scope.split(' ').includes('openid')) body.id_token = idToken(c, ctx, idSpec ?? {});
+    if (spec.body) body = spec.body(body, ctx) ?? body;
+    if (raw(body)) return send(req, res, c, { ...body, ...delay });
+    for (const k of ['id_token', 'refresh_token', 'access_token']) if (typeof body[k] === 'string') ctx.addSecret(k, body[k]);
+    const tentative = Boolean(spec.tentative?.(ctx));
+    if (typeof body.refresh_token === 'string') {
+      c.rts.set(body.refresh_token, { grant: ctx.grant, used: false, issuedBy: n });
+      if (!tentative) presented.used = true;
+    }
+    noteIssued(c, ctx, 'refresh_token', n, body, tentative);
+    return send(req, res, c, { raw: true, status: 200, body, headers: { pragma: 'no-cache' }, ...delay });
+  }
+
+  /** RFC 7009 §2.1: POST token, token_type_hint, client_id (public client). */
+  function revoke(req, res, c, ctx) {
+    const e = ctx.request;
+    const v = (msg) => c.violations.push(`revoke: ${msg}`);
+    c.revocationCount += 1;
+    ctx.revocationCount = c.revocationCount;
+    if (req.method !== 'POST') v(`method ${req.method}`);
+    if (!/^application\/x-www-form-urlencoded(\s*;.*)?$/i.test(e.contentType ?? '')) v(`content-type ${e.contentType}`);
+    if (e.authorization) v('Authorization header sent (public client)');
+    if (e.cookie) v('Cookie sent');
+    if (e.rawQuery) v(`query string on the revocation request: ${e.rawQuery}`);
+    const f = e.form ?? {};
+    for (const k of Object.keys(f)) {
+      if (!['token', 'token_type_hint', 'client_id'].includes(k)) v(`unexpected form field ${k}`);
+      if (Array.isArray(f[k])) v(`repeated form field ${k}`);
+    }
+    if (f.client_id !== CLIENT_ID) v(`client_id=${f.client_id}`);
+    const kind = c.rts.has(f.token) ? 'refresh_token' : c.tokens.has(f.token) ? 'access_token' : null;
+    if (!kind) v('revocation of a token this case never issued');
+    else if (f.token_type_hint !== undefined && f.token_type_hint !== kind) v(`token_type_hint ${f.token_type_hint} for a ${kind}`);
+    ctx.token = f.token;
+    ctx.tokenKind = kind;
+    const out = c.spec.revoke?.(ctx);
+    const status = out ? out.status ?? 200 : 200;
+    if (status === 200 && kind) {
+      c.revoked.add(f.token);
+      if (kind === 'refresh_token') c.rts.get(f.token).grant.revoked = true;
+    }
+    return send(req, res, c, out ?? { raw: true, status: 200, body: '' });
+  }
+
+  /** OIDC RP-Initiated Logout 1.0 §2: a top-level GET; 302 to the registered post-logout URI. */
+  function endSession(req, res, c, ctx, url) {
+    const q = url.searchParams;
+    const v = (msg) => c.violations.push(`end-session: ${msg}`);
+    if (req.method !== 'GET') v(`method ${req.method}`);
+    for (const k of new Set(q.keys())) {
+      if (q.getAll(k).length > 1) v(`repeated ${k}`);
+      if (!['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'logout_hint', 'ui_locales'].includes(k)) v(`unexpected parameter ${k}`);
+    }
+    if (q.has('client_id') && q.get('client_id') !== CLIENT_ID) v(`client_id=${q.get('client_id')}`);
+    const hint = q.get('id_token_hint');
+    if (hint !== null && hint !== c.idTokens.at(-1)) v(c.idTokens.includes(hint) ? 'id_token_hint is an older ID token, not the session\'s' : 'id_token_hint is not an ID token of this case');
+    const target = q.get('post_logout_redirect_uri');
+    const st = q.get('state');
+    ctx.addSecret('logout state', st);
+    if (target !== null) {
+      if (!postLogoutRedirectUris.includes(target)) {
+        v(`post_logout_redirect_uri ${target} is not registered`);
+        return send(req, res, c, { raw: true, status: 400, body: 'unregistered post_logout_redirect_uri', cors: false });
+      }
+      if (!st || st.length < 22) v('state missing or short');
+    }
+    c.endedSession = true;
+    const params = new URLSearchParams();
+    if (st !== null) params.set('state', st);
+    c.spec.endSession?.(params, ctx);
+    if (target === null) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(BLANK_PAGE.replace('hostile test app', 'signed out'));
+      return undefined;
+    }
+    const location = params.toString() ? `${target}${target.includes('?') ? '&' : '?'}${params}` : target;
+    res.writeHead(302, { location, 'cache-control': 'no-store' });
+    res.end();
+    return undefined;
+  }
+
+  function idToken(c, ctx, spec = c.spec.idToken ?? {}) {
     if (spec.raw) return spec.raw(ctx);
     const alg = spec.alg ?? 'RS256';
     const key = spec.key ?? keys[spec.keyName] ?? (alg.startsWith('ES') ? keys.es1 : keys.rs1);
@@ -483,7 +686,7 @@ export async function startHostile({
       aud: CLIENT_ID,
       exp: now + 300,
       iat: now,
-      auth_time: now - 5,
+      auth_time: ctx.grant.authTime ?? now - 5,
       ...(ctx.grant.nonce ? { nonce: ctx.grant.nonce } : {}),
       at_hash: atHash(ctx.accessToken, alg.startsWith('HS') || alg === 'none' ? 'RS256' : alg),
       name: 'Alice Hostile',
@@ -513,6 +716,7 @@ export async function startHostile({
       v(`Authorization header ${e.authorization ? 'with an unknown token' : 'missing'}`);
       return send(req, res, c, { raw: true, status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: '' });
     }
+    if (c.revoked.has(m[1])) v('revoked access token presented');
     ctx.accessToken = m[1];
     let info = { sub: 'alice', name: 'Alice from UserInfo', email: 'alice@hostile.test' };
     if (c.spec.userinfo) info = c.spec.userinfo(info, ctx) ?? info;
@@ -532,7 +736,8 @@ export async function startHostile({
       res.end(file.bytes);
       return;
     }
-    // Every other path is the same blank page: /app.html (start), /cb (redirect URI), /other.
+    // Every other path is the same blank page: /app.html (start), /cb (redirect URI),
+    // /logged-out (post-logout redirect URI), /other.
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     res.end(BLANK_PAGE);
   }
@@ -553,6 +758,7 @@ export async function startHostile({
     asOrigin,
     appOrigin,
     redirectUri,
+    postLogoutRedirectUri,
     clientId: CLIENT_ID,
     keys,
     issuer: issuerOf,
@@ -566,6 +772,17 @@ export async function startHostile({
     violations: (id) => state(id).violations,
     secrets: (id) => state(id).secrets,
     grants: (id) => [...state(id).grants.values()],
+    /** The token responses the case sent (code grant first, then each refresh). */
+    issued: (id) => state(id).issued,
+    /** Whether the AS still honours a refresh token: 'valid', 'rotated', 'revoked' or 'unknown'. */
+    refreshTokenState(id, rt) {
+      const c = state(id);
+      const r = c.rts.get(rt);
+      if (!r) return 'unknown';
+      if (r.grant.revoked || c.revoked.has(rt)) return 'revoked';
+      return r.used ? 'rotated' : 'valid';
+    },
+    revoked: (id) => [...state(id).revoked],
     lastMetadata: (id) => state(id).lastMetadata,
     unknownRequests: () => unknown,
     /** Highest request sequence number so far (to slice "what came after"). */
