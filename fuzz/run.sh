@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 SECONDS_PER_TARGET="${1:-60}"
 shift || true
-ALL_TARGETS=(callback token_response jws jwks discovery json userinfo)
+ALL_TARGETS=(callback token_response jws jwks discovery json userinfo www_authenticate)
 TARGETS=("${@:-${ALL_TARGETS[@]}}")
 if [ "$#" -eq 0 ]; then TARGETS=("${ALL_TARGETS[@]}"); fi
 TOOLCHAIN="${FUZZ_TOOLCHAIN:-+nightly}"

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let expect_id_token = f & 1 != 0;
     let policy = TokenResponsePolicy { allow_string_expires_in: f & 2 != 0, allow_any_content_type: f & 4 != 0 };
     let response = HttpResponse { status, content_type, body };
-    match process_token_response(response, "openid profile", expect_id_token, NOW, policy) {
+    match process_token_response(response, "openid profile", expect_id_token, NOW as f64, policy) {
         Ok(r) => {
             assert_eq!(status, 200, "accepted a non-200 response");
             assert!(!r.access_token.expose().is_empty());
@@ -39,7 +39,8 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!rt.expose().is_empty());
             }
             match &r.id_token {
-                Some(t) => assert_eq!(t.expose().split('.').count(), 3),
+                // Structure is judged later by jws::parse_compact (precise codes); here: non-empty.
+                Some(t) => assert!(!t.expose().is_empty()),
                 None => assert!(!expect_id_token, "missing id_token accepted"),
             }
         }

@@ -6,6 +6,7 @@
 pub mod authorize;
 pub mod base64url;
 pub mod callback;
+pub mod challenge;
 pub mod config;
 pub mod discovery;
 pub mod error;

@@ -133,7 +133,7 @@ fn oauth_error(body: &[u8], status: u16) -> Option<Error> {
 ///
 /// `requested_scope` is what was asked for (the granted scope when the response omits `scope`);
 /// `expect_id_token` is true when `openid` was requested (OIDC Core §3.1.3.3); `now` is seconds
-/// since the epoch. Errors: [`ErrorCode::TokenError`] (server's error body, any 4xx/5xx),
+/// since the epoch (fractional: the expiry is kept exact). Errors: [`ErrorCode::TokenError`] (server's error body, any 4xx/5xx),
 /// [`ErrorCode::TokenResponseStatus`], [`ErrorCode::TokenResponseContentType`],
 /// [`ErrorCode::TokenResponseNotJson`], [`ErrorCode::TokenResponseNotObject`],
 /// [`ErrorCode::AccessTokenInvalid`], [`ErrorCode::TokenTypeUnsupported`],
@@ -143,7 +143,7 @@ pub fn process_token_response(
     response: HttpResponse<'_>,
     requested_scope: &str,
     expect_id_token: bool,
-    now: u64,
+    now: f64,
     policy: TokenResponsePolicy,
 ) -> Result<TokenResponse> {
     if response.status != 200 {
@@ -191,7 +191,7 @@ pub fn process_token_response(
         Some(_) => return Err(ErrorCode::ExpiresInInvalid.into()),
     };
     let expires_at = match expires_in {
-        Some(n) if n.is_finite() && n >= 0.0 => Some(now as f64 + n),
+        Some(n) if n.is_finite() && n >= 0.0 => Some(now + n),
         Some(_) => return Err(ErrorCode::ExpiresInInvalid.into()),
         None => None,
     };
@@ -235,7 +235,7 @@ mod tests {
     const JWS: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
 
     fn process(status: u16, ct: Option<&str>, body: &str) -> Result<TokenResponse> {
-        process_token_response(HttpResponse { status, content_type: ct, body: body.as_bytes() }, "openid profile", false, 1000, TokenResponsePolicy::default())
+        process_token_response(HttpResponse { status, content_type: ct, body: body.as_bytes() }, "openid profile", false, 1000.0, TokenResponsePolicy::default())
     }
     fn code(r: Result<TokenResponse>) -> ErrorCode {
         r.unwrap_err().code
@@ -291,7 +291,7 @@ mod tests {
         assert_eq!(code(process(200, Some("text/plain"), r#"{"access_token":"at","token_type":"Bearer"}"#)), ErrorCode::TokenResponseContentType);
         assert_eq!(code(process(200, None, r#"{"access_token":"at","token_type":"Bearer"}"#)), ErrorCode::TokenResponseContentType);
         let lenient = TokenResponsePolicy { allow_any_content_type: true, ..Default::default() };
-        assert!(process_token_response(HttpResponse { status: 200, content_type: Some("text/plain"), body: br#"{"access_token":"at","token_type":"Bearer"}"# }, "", false, 0, lenient).is_ok());
+        assert!(process_token_response(HttpResponse { status: 200, content_type: Some("text/plain"), body: br#"{"access_token":"at","token_type":"Bearer"}"# }, "", false, 0.0, lenient).is_ok());
         for body in ["null", "[]", "\"str\"", "1"] {
             assert_eq!(code(process(200, JSON, body)), ErrorCode::TokenResponseNotObject, "{body}");
         }
@@ -312,7 +312,7 @@ mod tests {
             assert_eq!(code(process(200, JSON, &base(e))), ErrorCode::ExpiresInInvalid, "{e}");
         }
         let strings = TokenResponsePolicy { allow_string_expires_in: true, ..Default::default() };
-        let with = |e: &str| process_token_response(HttpResponse { status: 200, content_type: JSON, body: base(e).as_bytes() }, "", false, 10, strings);
+        let with = |e: &str| process_token_response(HttpResponse { status: 200, content_type: JSON, body: base(e).as_bytes() }, "", false, 10.0, strings);
         assert_eq!(with(r#","expires_in":"3600""#).unwrap().expires_at, Some(3610.0));
         assert_eq!(with(r#","expires_in":"-1""#).unwrap_err().code, ErrorCode::ExpiresInInvalid);
         assert_eq!(with(r#","expires_in":"1e5""#).unwrap_err().code, ErrorCode::ExpiresInInvalid);
@@ -330,7 +330,7 @@ mod tests {
         // jws_malformed, IT-01 -> alg_unsupported, IT-08 -> jwe_unsupported; see tests/vectors).
         assert!(process(200, JSON, &base(r#","id_token":"something.resembling.anid_token""#)).unwrap().id_token.is_some());
         // TE-15: openid requested but no id_token.
-        let r = process_token_response(HttpResponse { status: 200, content_type: JSON, body: base("").as_bytes() }, "openid", true, 0, TokenResponsePolicy::default());
+        let r = process_token_response(HttpResponse { status: 200, content_type: JSON, body: base("").as_bytes() }, "openid", true, 0.0, TokenResponsePolicy::default());
         assert_eq!(r.unwrap_err().code, ErrorCode::IdTokenMissing);
     }
 }

@@ -4,7 +4,8 @@
 
 // fetch with the SDK's fixed transport policy: never follow redirects, never send cookies,
 // never cache, no referrer, abort after `timeoutMs`. Resolves [status, contentType, bytes] or
-// a number: 0 network/CORS failure, 1 timeout, 2 redirect.
+// a number: 0 network/CORS failure, 1 timeout, 2 redirect. (WWW-Authenticate is 4th when the
+// server exposes it to CORS.)
 export async function httpSend(method, url, headers, body, timeoutMs) {
   let response;
   try {
@@ -14,7 +15,7 @@ export async function httpSend(method, url, headers, body, timeoutMs) {
     });
     if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) return 2;
     const bytes = new Uint8Array(await response.arrayBuffer());
-    return [response.status, response.headers.get("content-type"), bytes];
+    return [response.status, response.headers.get("content-type"), bytes, response.headers.get("www-authenticate")];
   } catch (e) {
     return e && e.name === "TimeoutError" ? 1 : 0;
   }

@@ -328,13 +328,16 @@ impl Inner {
         let request = token::authorization_code_request(&self.config, &pending, &code)?;
         drop(code);
         let fetched = http::send(&request, self.timeout_ms).await?;
+        // One instant for the expiry and the session's start, so the lifetime is exact.
+        let received_at = sys::now_f64();
         let response = token::process_token_response(
             HttpResponse { status: fetched.status, content_type: fetched.content_type.as_deref(), body: &fetched.body },
             &pending.scope,
             token::expects_id_token(&pending.scope),
-            sys::now_secs(),
+            received_at,
             self.policy,
-        )?;
+        )
+        .map_err(|e| crate::core::challenge::with_challenge(e, fetched.www_authenticate.as_deref()))?;
         let id_claims = match &response.id_token {
             Some(raw) => Some(
                 alloc::boxed::Box::pin(self.verify_id_token(
@@ -348,7 +351,7 @@ impl Inner {
             ),
             None => None,
         };
-        let session = Session::from_token_response(response, id_claims, sys::now_f64());
+        let session = Session::from_token_response(response, id_claims, received_at);
         storage::clear_silent_guard(&self.config.client_id);
         let result = Object::new();
         set(&result, "scope", &JsValue::from_str(&session.scope));
@@ -436,7 +439,8 @@ impl Inner {
         let json = userinfo::process_userinfo_response(
             HttpResponse { status: fetched.status, content_type: fetched.content_type.as_deref(), body: &fetched.body },
             &sub,
-        )?;
+        )
+        .map_err(|e| crate::core::challenge::with_challenge(e, fetched.www_authenticate.as_deref()))?;
         // The session may have changed while the request was in flight: keep only a match.
         let still = self.with_session(|s| s.and_then(|s| s.id_claims.as_ref()).is_some_and(|c| c.sub == sub));
         if !still {

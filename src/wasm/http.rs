@@ -27,6 +27,8 @@ pub(crate) struct Fetched {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// `WWW-Authenticate`, when the server exposed it (CORS).
+    pub www_authenticate: Option<String>,
 }
 
 /// A boxed future: awaiting it at several call sites does not copy its state machine into
@@ -58,5 +60,5 @@ fn decode(out: JsValue) -> Result<Fetched, Error> {
     let parts: Array = out.dyn_into().map_err(|_| Error::new(ErrorCode::NetworkError))?;
     let status = parts.get(0).as_f64().filter(|s| (0.0..1000.0).contains(s)).ok_or(ErrorCode::NetworkError)? as u16;
     let body: Uint8Array = parts.get(2).dyn_into().map_err(|_| Error::new(ErrorCode::NetworkError))?;
-    Ok(Fetched { status, content_type: parts.get(1).as_string(), body: body.to_vec() })
+    Ok(Fetched { status, content_type: parts.get(1).as_string(), body: body.to_vec(), www_authenticate: parts.get(3).as_string() })
 }

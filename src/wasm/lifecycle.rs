@@ -168,7 +168,9 @@ impl Inner {
     pub(super) fn schedule(&self) {
         let due = self.with_session(|s| s?.renewal_due(self.refresh_margin));
         match due {
-            Some(at) => self.set_timer_ms((at - sys::now_f64()) * 1000.0),
+            // Rounded up and a little late: a timer that fires before the due instant would find
+            // nothing to do (check() then reschedules anyway).
+            Some(at) => self.set_timer_ms((at - sys::now_f64()) * 1000.0 + 101.0),
             None => self.cancel_timer(),
         }
     }
@@ -180,6 +182,9 @@ impl Inner {
         }) && sys::now_f64() >= self.retry_not_before.get();
         if due {
             tabs::detach(&self.refresh());
+        } else if self.refreshing.try_borrow().is_ok_and(|r| r.is_none()) && sys::now_f64() >= self.retry_not_before.get() {
+            // Woken early (or by an event): keep the renewal timer armed.
+            self.schedule();
         }
     }
 
@@ -291,11 +296,12 @@ impl Inner {
             Ok(f) => return self.transient_failure(Error::new(ErrorCode::TokenResponseStatus).with_status(f.status)),
             Err(e) => return self.transient_failure(e),
         };
+        let received_at = sys::now_f64();
         let response = token::process_token_response(
             HttpResponse { status: fetched.status, content_type: fetched.content_type.as_deref(), body: &fetched.body },
             &scope,
             false,
-            sys::now_secs(),
+            received_at,
             self.policy,
         );
         let response = match response {
@@ -338,7 +344,7 @@ impl Inner {
         };
         let token = String::from(response.access_token.expose());
         let expires_at = response.expires_at;
-        let next = self.with_session(|s| s.map(|s| s.refreshed(response, true, id_claims, sys::now_f64())));
+        let next = self.with_session(|s| s.map(|s| s.refreshed(response, true, id_claims, received_at)));
         self.set_session(next);
         self.retry_ms.set(FIRST_RETRY_MS);
         self.retry_not_before.set(0.0);
