@@ -387,7 +387,8 @@ impl Inner {
     /// `restoreSession()`: a session from another open tab, else one silent top-level
     /// `prompt=none` redirect (at most one per [`SILENT_GUARD_SECS`]).
     pub(super) async fn restore(self: Rc<Self>, silent: bool) -> Result<bool, Error> {
-        if self.with_session(|s| s.is_some_and(|s| s.is_fresh(sys::now_f64(), 0.0))) {
+        // A valid token, or a refresh token getAccessToken() can renew with: nothing to restore.
+        if self.with_session(|s| s.is_some_and(|s| s.is_fresh(sys::now_f64(), 0.0) || s.refresh_token.is_some())) {
             return Ok(true);
         }
         self.post(&tabs::message("hello", &self.tab_id).into());
