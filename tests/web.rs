@@ -243,3 +243,38 @@ async fn login_options_are_validated() {
     assert!(!c.is_redirect_callback(Some(format!("{}/cb?foo=1", origin()))));
     assert!(!c.is_redirect_callback(Some("not a url".into())));
 }
+
+/// After `free()`, the page's wake-up listeners and the BroadcastChannel stay registered but
+/// are harmless: no "closure invoked after being dropped" error reaches the page.
+#[wasm_bindgen_test]
+async fn freed_client_leaves_no_throwing_listeners() {
+    let errors = js_sys::Array::new();
+    let sink = errors.clone();
+    let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        sink.push(&e);
+    });
+    let window = web_sys::window().unwrap();
+    let add: js_sys::Function = get(&window, "addEventListener").dyn_into().unwrap();
+    add.call2(&window, &s("error"), on_error.as_ref()).unwrap();
+    let c = client().await;
+    drop(c); // what free() does
+    for event in ["visibilitychange", "focus", "online", "pageshow"] {
+        let target: JsValue = if event == "visibilitychange" { get(&window, "document") } else { window.clone().into() };
+        let ev = web_sys::Event::new(event).unwrap();
+        let dispatch: js_sys::Function = get(&target, "dispatchEvent").dyn_into().unwrap();
+        dispatch.call1(&target, &ev).unwrap();
+    }
+    // A message from "another tab" on the client's channel.
+    let ctor: js_sys::Function = get(&js_sys::global(), "BroadcastChannel").dyn_into().unwrap();
+    let bc = js_sys::Reflect::construct(&ctor, &js_sys::Array::of1(&s(&format!("spa-oauth {} spa-test", origin())))).unwrap();
+    let post: js_sys::Function = get(&bc, "postMessage").dyn_into().unwrap();
+    post.call1(&bc, &obj(&[("t", s("hello")), ("from", s("other-tab"))])).unwrap();
+    // Let the events and the message be delivered.
+    let p = Promise::new(&mut |resolve, _| {
+        let set_timeout: js_sys::Function = get(&js_sys::global(), "setTimeout").dyn_into().unwrap();
+        set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from_f64(100.0)).unwrap();
+    });
+    JsFuture::from(p).await.unwrap();
+    assert_eq!(errors.length(), 0, "errors reached the page: {:?}", errors.to_vec());
+    drop(on_error);
+}

@@ -44,6 +44,10 @@ impl Default for SizeClassAlloc {
 }
 
 fn class_of(layout: Layout) -> Option<u32> {
+    // Blocks are aligned to min(size, PAGE): a larger alignment cannot be honoured.
+    if layout.align() > PAGE {
+        return None;
+    }
     let size = layout.size().max(layout.align()).max(1 << MIN_CLASS);
     let class = size.checked_next_power_of_two()?.trailing_zeros();
     (class < CLASSES as u32).then_some(class)

@@ -8,7 +8,6 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Object, Promise};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
 use crate::core::authorize::{self, AuthorizationRequest, PendingAuthorization, RANDOM_BYTES};
@@ -50,8 +49,6 @@ const TAB_ANSWER_MS: f64 = 250.0;
 /// A silent (`prompt=none`) restore is not retried within this many seconds (loop guard).
 const SILENT_GUARD_SECS: u64 = 120;
 
-type WakeFn = Closure<dyn FnMut()>;
-type MessageFn = Closure<dyn FnMut(JsValue)>;
 
 struct JwksCache {
     keys: Vec<Jwk>,
@@ -83,8 +80,10 @@ struct Inner {
     scope_name: String,
     channel: RefCell<JsValue>,
     timer: RefCell<JsValue>,
-    wake: RefCell<Option<WakeFn>>,
-    on_message: RefCell<Option<MessageFn>>,
+    /// The JavaScript function of the wake-up closure (timer and page events). The closures hold
+    /// only a weak reference to this client and are leaked on purpose: after `free()` they are
+    /// harmless no-ops instead of "closure invoked after being dropped" errors in listeners.
+    wake: RefCell<Option<Function>>,
 }
 
 /// An OAuth 2.0 / OpenID Connect client for one authorization server (RFC 6749 §4.1 with
@@ -216,7 +215,6 @@ fn build(s: Settings, metadata: Option<discovery::ProviderMetadata>) -> Result<I
         channel: RefCell::new(JsValue::NULL),
         timer: RefCell::new(JsValue::NULL),
         wake: RefCell::new(None),
-        on_message: RefCell::new(None),
     })
 }
 

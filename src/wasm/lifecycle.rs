@@ -70,11 +70,11 @@ impl Inner {
             *c = channel;
         }
         if let Ok(mut w) = self.wake.try_borrow_mut() {
-            *w = Some(wake);
+            *w = Some(wake.as_ref().unchecked_ref::<Function>().clone());
         }
-        if let Ok(mut m) = self.on_message.try_borrow_mut() {
-            *m = Some(on_message);
-        }
+        // Leaked on purpose (see `Inner::wake`): they hold only a Weak reference.
+        wake.forget();
+        on_message.forget();
         self.post(&tabs::message("hello", &self.tab_id).into());
     }
 
@@ -157,7 +157,7 @@ impl Inner {
         self.cancel_timer();
         let Ok(wake) = self.wake.try_borrow() else { return };
         let Some(w) = wake.as_ref() else { return };
-        let id = tabs::set_timer(ms.clamp(0.0, 2_147_483_647.0), w.as_ref().unchecked_ref());
+        let id = tabs::set_timer(ms.clamp(0.0, 2_147_483_647.0), w);
         if let Ok(mut t) = self.timer.try_borrow_mut() {
             *t = id;
         }
