@@ -181,6 +181,16 @@ function record(page, stack) {
 }
 
 /** Wait until the demo app left the "loading" state; returns the state. */
+/** Runs fn with a fresh browser profile of `stack`, always closed afterwards. */
+export async function withBrowserOf(stack, fn) {
+  const browser = await openBrowser(stack);
+  try {
+    return await fn(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
 export async function waitForAppState(page) {
   await page.waitForSelector('body[data-state="ready"], body[data-state="authenticated"], body[data-state="error"]');
   return page.evaluate(() => document.body.dataset.state);

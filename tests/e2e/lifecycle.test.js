@@ -30,7 +30,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import {
-  checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin, openBrowser,
+  withBrowserOf,
+  checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin,
   providerConsent, providerLogin, secretsOf, shownError, startStack, waitForAppState,
 } from './harness.js';
 
@@ -48,14 +49,7 @@ const refreshCount = (filter = {}) => stack.provider.countRequests({ grantType: 
 const providerRequests = () => stack.provider.requests();
 
 /** Run fn with a fresh browser profile, always closed afterwards. */
-async function withBrowser(fn) {
-  const browser = await openBrowser(stack);
-  try {
-    return await fn(browser);
-  } finally {
-    await browser.close();
-  }
-}
+const withBrowser = (fn) => withBrowserOf(stack, fn);
 
 /** POST to the provider's token endpoint from node (a form body). */
 async function tokenPost(params) {

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import {
-  checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin, openBrowser, providerConsent,
+  withBrowserOf,
+  checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin, providerConsent,
   providerLogin, secretsOf, shownError, startStack, waitForAppState,
 } from './harness.js';
 
@@ -31,14 +32,7 @@ const providerRequests = () => stack.provider.requests();
 const providerTokenPosts = () => providerRequests().filter((r) => r.method === 'POST' && r.path === '/token');
 
 /** Run fn with a fresh browser profile, always closed afterwards. */
-async function withBrowser(fn) {
-  const browser = await openBrowser(stack);
-  try {
-    return await fn(browser);
-  } finally {
-    await browser.close();
-  }
-}
+const withBrowser = (fn) => withBrowserOf(stack, fn);
 
 /** Full login that must succeed; returns the captured token response body. */
 async function loginOk(browser, login) {

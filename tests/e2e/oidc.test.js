@@ -21,7 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import {
-  checkPrerequisites, closeAllBrowsers, openBrowser, startStack,
+  withBrowserOf,
+  checkPrerequisites, closeAllBrowsers, startStack,
 } from './harness.js';
 
 const PORT_OFFSET = 1;
@@ -43,14 +44,7 @@ function decodeJws(jws) {
 }
 
 /** Run fn with a fresh browser profile, always closed afterwards. */
-async function withBrowser(fn) {
-  const browser = await openBrowser(stack);
-  try {
-    return await fn(browser);
-  } finally {
-    await browser.close();
-  }
-}
+const withBrowser = (fn) => withBrowserOf(stack, fn);
 
 /**
  * Call `window.__auth[method](...args)` in page A. Resolves { ok: true, value } or
