@@ -13,6 +13,21 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod env {
+    use wasm_bindgen::prelude::*;
+    #[wasm_bindgen(module = "/tests/support/env.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = blockSessionStorage)]
+        pub fn block_session_storage();
+        #[wasm_bindgen(js_name = unblockSessionStorage)]
+        pub fn unblock_session_storage();
+        #[wasm_bindgen(js_name = breakRandom)]
+        pub fn break_random();
+        #[wasm_bindgen(js_name = restoreRandom)]
+        pub fn restore_random();
+    }
+}
+
 fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &JsValue::from_str(key)).unwrap()
 }
@@ -277,4 +292,35 @@ async fn freed_client_leaves_no_throwing_listeners() {
     JsFuture::from(p).await.unwrap();
     assert_eq!(errors.length(), 0, "errors reached the page: {:?}", errors.to_vec());
     drop(on_error);
+}
+
+/// The remaining environment and misuse codes: `callback_in_progress` (a second call while the
+/// first runs), `storage_unavailable` (sessionStorage throws), `crypto_unavailable`
+/// (getRandomValues throws).
+#[wasm_bindgen_test]
+async fn environment_and_misuse_codes() {
+    session_storage().clear().unwrap();
+    let c = client().await;
+    let (_, q) = start_login(&c).await;
+    let state = q.get("state").unwrap();
+    let iss = js_sys::encode_uri_component(&origin()).as_string().unwrap();
+    let url = format!("{}/cb?code=c&state={state}&iss={iss}", origin());
+    let first = c.handle_redirect_callback(Some(url.clone()));
+    let second = rejection(c.handle_redirect_callback(Some(url))).await;
+    assert_eq!(get_str(&second, "code").as_deref(), Some("callback_in_progress"));
+    let _ = JsFuture::from(first).await; // the runner's 404 token endpoint: token_response_status
+
+    // sessionStorage blocked (e.g. storage disabled by policy).
+    env::block_session_storage();
+    let e = rejection(c.create_authorization_url(None)).await;
+    env::unblock_session_storage();
+    assert_eq!(get_str(&e, "code").as_deref(), Some("storage_unavailable"));
+
+    // crypto.getRandomValues unavailable.
+    env::break_random();
+    let e = rejection(c.create_authorization_url(None)).await;
+    env::restore_random();
+    assert_eq!(get_str(&e, "code").as_deref(), Some("crypto_unavailable"));
+    // Nothing was stored by the failed attempts.
+    assert!(txn_keys().is_empty(), "{:?}", txn_keys());
 }
