@@ -302,6 +302,21 @@ export async function dumpBrowserState(page, context, stack) {
 }
 
 /** Secret strings to search for: tokens from the captured token response (+ the ID token's parts). */
+/** Where a browser could have kept something, from a dumpBrowserState() result: place -> value. */
+export function storedPlaces(state) {
+  return {
+    localStorage: state.localStorage,
+    sessionStorage: state.sessionStorage,
+    indexedDB: state.indexedDB,
+    cacheStorage: state.cacheStorage,
+    documentCookie: state.documentCookie,
+    demoCookies: state.demoCookies,
+    allCookies: state.allCookies,
+    url: [state.href, state.pageUrl],
+    historyState: state.historyState,
+  };
+}
+
 export function secretsOf(tokenResponse) {
   const secrets = {};
   for (const name of ['access_token', 'refresh_token', 'id_token']) {

@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import {
-  withBrowserOf,
+  storedPlaces, withBrowserOf,
   checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin,
   providerConsent, providerLogin, secretsOf, shownError, startStack, waitForAppState,
 } from './harness.js';
@@ -217,16 +217,7 @@ async function assertNoTokenStored(page, context, tokenResponses, label) {
   )));
   assert.ok(Object.keys(secrets).length >= 3, 'secrets to look for');
   const state = await dumpBrowserState(page, context, stack);
-  for (const [where, value] of Object.entries({
-    localStorage: state.localStorage,
-    sessionStorage: state.sessionStorage,
-    indexedDB: state.indexedDB,
-    cacheStorage: state.cacheStorage,
-    documentCookie: state.documentCookie,
-    allCookies: state.allCookies,
-    url: [state.href, state.pageUrl],
-    historyState: state.historyState,
-  })) {
+  for (const [where, value] of Object.entries(storedPlaces(state))) {
     assert.deepEqual(findSecrets(value, secrets), [], `${label}: token found in ${where}`);
   }
   return state;

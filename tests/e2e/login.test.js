@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import {
-  withBrowserOf,
+  storedPlaces, withBrowserOf,
   checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin, providerConsent,
   providerLogin, secretsOf, shownError, startStack, waitForAppState,
 } from './harness.js';
@@ -160,17 +160,7 @@ describe('spa-oauth e2e (demo SPA + oidc-provider + Chromium)', () => {
       const allSecrets = { ...secrets, code, code_verifier: verifier };
 
       const state = await dumpBrowserState(page, context, stack);
-      for (const [where, value] of Object.entries({
-        localStorage: state.localStorage,
-        sessionStorage: state.sessionStorage,
-        indexedDB: state.indexedDB,
-        cacheStorage: state.cacheStorage,
-        documentCookie: state.documentCookie,
-        demoCookies: state.demoCookies,
-        allCookies: state.allCookies,
-        url: [state.href, state.pageUrl],
-        historyState: state.historyState,
-      })) {
+      for (const [where, value] of Object.entries(storedPlaces(state))) {
         assert.deepEqual(findSecrets(value, allSecrets), [], `secret found in ${where}`);
       }
       // Cookies are not isolated by port: the provider's (127.0.0.1:<providerPort>) httpOnly
