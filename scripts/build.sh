@@ -1,29 +1,30 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/: release wasm, wasm-bindgen --target web, wasm-opt -Oz
-# (npm binaryen, never Debian's), package.json. Prints the size of wasm + JS glue.
+# (npm binaryen, never Debian's), the JS driver bundled with the glue, package.json. Prints the
+# size of wasm + JS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# PKG_OUT: where to put the package (default pkg/; size experiments use another directory).
+out="${PKG_OUT:-pkg}"
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 cargo build --release --target wasm32-unknown-unknown --lib -q --no-default-features --features standalone
-rm -rf pkg && mkdir -p pkg
-wasm-bindgen --target web --out-dir pkg --out-name spa_oauth \
-  target/wasm32-unknown-unknown/release/spa_oauth.wasm
+# The module imports nothing and exports a plain C ABI (src/wasm/abi.rs): no generated
+# bindings. The package entry $out/spa_oauth.js is the driver (src/wasm/driver.js: the public
+# API and the browser I/O), minified the way an app's bundler would.
+rm -rf "$out" && mkdir -p "$out"
+# --zero-filled-memory: a fresh instance's memory is zeroed (the module imports no memory).
+# --low-memory-unused: lets address arithmetic fold into load/store offsets, which differs only
+# for pointers that wrap around into the first 1 kB; Rust never forms such pointers.
 wasm-opt -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-multivalue --enable-mutable-globals \
-  pkg/spa_oauth_bg.wasm -o pkg/spa_oauth_bg.wasm
-
-# Minify the JS glue the way an app's bundler would (the .d.ts keeps the documentation).
-# (bundling inlines the small snippet of src/wasm/browser.js).
-esbuild pkg/spa_oauth.js --bundle --minify --format=esm --log-level=warning --outfile=pkg/spa_oauth.min.js
-mv pkg/spa_oauth.min.js pkg/spa_oauth.js && rm -rf pkg/snippets
-node scripts/shrink-imports.mjs pkg/spa_oauth_bg.wasm pkg/spa_oauth.js
-
-# wasm-bindgen cannot mark a typed parameter optional: say it in the declarations.
-sed -i -E 's/\(options: (LoginOptions|LogoutOptions|RestoreOptions)\)/(options?: \1)/' pkg/spa_oauth.d.ts
+  --enable-sign-ext --enable-multivalue --enable-mutable-globals --strip-producers --strip-debug \
+  --strip-target-features --zero-filled-memory --low-memory-unused \
+  target/wasm32-unknown-unknown/release/spa_oauth.wasm -o $out/spa_oauth_bg.wasm
+esbuild src/wasm/driver.js --bundle --minify --format=esm --log-level=warning --outfile=$out/spa_oauth.js
+cp src/wasm/spa_oauth.d.ts $out/spa_oauth.d.ts
 
 version=$(awk -F'"' '/^version = /{print $2; exit}' Cargo.toml)
-cat > pkg/package.json <<JSON
+cat > $out/package.json <<JSON
 {
   "name": "spa-oauth",
   "version": "$version",
@@ -33,7 +34,7 @@ cat > pkg/package.json <<JSON
   "main": "spa_oauth.js",
   "module": "spa_oauth.js",
   "types": "spa_oauth.d.ts",
-  "files": ["spa_oauth_bg.wasm", "spa_oauth.js", "spa_oauth.d.ts", "spa_oauth_bg.wasm.d.ts"],
+  "files": ["spa_oauth_bg.wasm", "spa_oauth.js", "spa_oauth.d.ts"],
   "sideEffects": false,
   "keywords": ["oauth2", "openid-connect", "pkce", "wasm", "spa"]
 }

@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
+    let at_digest = spa_oauth::core::id_token::access_token_hash("at", jws.alg);
     let expect = Expectations {
         issuer: "https://as.example",
         client_id: "c",
@@ -52,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         nonce: if sel & 4 == 0 { Some("n-1") } else { None },
         nonce_optional: sel & 16 != 0,
         max_age: if sel & 8 == 0 { None } else { Some(60) },
-        access_token: Some("at"),
+        access_token_hash: Some(&at_digest),
         now: NOW,
         clock_tolerance: 30,
         max_iat_age: 3600,

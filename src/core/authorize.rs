@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use super::config::ClientConfig;
 use super::error::{Error, ErrorCode, Result};
-use super::form;
+use super::{form, json};
 use super::pkce::{self, CODE_CHALLENGE_METHOD, VERIFIER_BYTES};
 use super::secret::{CodeVerifier, Nonce, State};
 
@@ -174,23 +174,6 @@ pub fn authorization_request(
     Ok((url, pending))
 }
 
-/// Decimal digits of `n` (no formatting machinery in the wasm module).
-fn decimal(mut n: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    digits.get(i..).map(|d| d.iter().map(|&b| b as char).collect()).unwrap_or_default()
-}
-
 impl PendingAuthorization {
     /// True when the transaction is older than [`TRANSACTION_TTL`] at `now`, or was created
     /// more than a minute in the future (a clock that jumped back cannot extend its life).
@@ -198,31 +181,24 @@ impl PendingAuthorization {
         now.saturating_sub(self.created_at) > TRANSACTION_TTL || self.created_at > now.saturating_add(60)
     }
 
-    /// Serializes the transaction for `sessionStorage` (form-encoded, versioned).
+    /// Serializes the transaction for `sessionStorage` (a JSON object, versioned).
     /// Holds the verifier and nonce: store it only for the redirect and delete it on use.
     pub fn to_storage_string(&self) -> String {
-        let created = decimal(self.created_at);
-        let max_age = self.max_age.map(decimal);
-        let mut pairs: Vec<(&str, &str)> = alloc::vec![
-            ("v", "1"),
-            ("state", self.state.expose()),
-            ("code_verifier", self.code_verifier.expose()),
-            ("issuer", &self.issuer),
-            ("client_id", &self.client_id),
-            ("redirect_uri", &self.redirect_uri),
-            ("scope", &self.scope),
-            ("created_at", &created),
-        ];
-        if let Some(n) = &self.nonce {
-            pairs.push(("nonce", n.expose()));
+        let mut w = json::Writer::new();
+        w.num("v", 1.0)
+            .str("state", self.state.expose())
+            .str("code_verifier", self.code_verifier.expose())
+            .str("issuer", &self.issuer)
+            .str("client_id", &self.client_id)
+            .str("redirect_uri", &self.redirect_uri)
+            .str("scope", &self.scope)
+            .num("created_at", self.created_at as f64)
+            .opt("nonce", self.nonce.as_ref().map(|n| n.expose()))
+            .bool("prompt_none", self.prompt_none);
+        if let Some(m) = self.max_age {
+            w.num("max_age", m as f64);
         }
-        if let Some(m) = &max_age {
-            pairs.push(("max_age", m));
-        }
-        if self.prompt_none {
-            pairs.push(("prompt_none", "1"));
-        }
-        form::encode_pairs(pairs)
+        w.finish()
     }
 
     /// Parses what [`to_storage_string`](Self::to_storage_string) wrote. Storage is
@@ -230,35 +206,43 @@ impl PendingAuthorization {
     /// for anything malformed (the record cannot be matched to the response).
     pub fn from_storage_string(s: &str) -> Result<Self> {
         let bad = || Error::new(ErrorCode::StateMismatch);
-        let pairs = form::parse_pairs(s).map_err(|_| bad())?;
-        let get = |name: &str| -> Option<String> {
-            let mut found = pairs.iter().filter(|(n, _)| n == name);
-            let first = found.next().map(|(_, v)| v.clone());
-            if found.next().is_some() {
-                return None;
-            }
-            first
+        let v = json::parse(s.as_bytes()).map_err(|_| bad())?;
+        let text = |name: &str| v.get(name).and_then(json::Value::as_str);
+        // Whole, non-negative seconds (u64 in a double: exact below 2^53).
+        let whole = |name: &str| v.get(name).and_then(json::Value::as_f64).filter(|n| *n >= 0.0 && *n <= 9.0e15 && *n == (*n as u64) as f64).map(|n| n as u64);
+        let (Some(state), Some(verifier), Some(issuer), Some(client_id), Some(redirect_uri), Some(scope), Some(created_at)) = (
+            text("state").filter(|s| !s.is_empty()),
+            text("code_verifier").filter(|v| pkce::is_valid_verifier(v)),
+            text("issuer"),
+            text("client_id"),
+            text("redirect_uri"),
+            text("scope"),
+            whole("created_at"),
+        ) else {
+            return Err(bad());
         };
-        if get("v").as_deref() != Some("1") {
+        let nonce = match v.get("nonce") {
+            Some(json::Value::String(n)) => Some(Nonce::new(n.clone())),
+            Some(json::Value::Null) => None,
+            _ => return Err(bad()),
+        };
+        let max_age = match v.get("max_age") {
+            None => None,
+            Some(_) => Some(whole("max_age").ok_or_else(bad)?),
+        };
+        if whole("v") != Some(1) || !matches!(v.get("prompt_none"), Some(json::Value::Bool(_))) {
             return Err(bad());
         }
-        let state = get("state").filter(|s| !s.is_empty()).ok_or_else(bad)?;
-        let verifier = get("code_verifier").filter(|v| pkce::is_valid_verifier(v)).ok_or_else(bad)?;
-        let created_at = get("created_at").and_then(|c| c.parse::<u64>().ok()).ok_or_else(bad)?;
-        let max_age = match get("max_age") {
-            Some(m) => Some(m.parse::<u64>().map_err(|_| bad())?),
-            None => None,
-        };
         Ok(PendingAuthorization {
-            state: State::new(state),
-            nonce: get("nonce").map(Nonce::new),
-            code_verifier: CodeVerifier::new(verifier),
-            issuer: get("issuer").ok_or_else(bad)?,
-            client_id: get("client_id").ok_or_else(bad)?,
-            redirect_uri: get("redirect_uri").ok_or_else(bad)?,
-            scope: get("scope").ok_or_else(bad)?,
+            state: State::new(state.into()),
+            nonce,
+            code_verifier: CodeVerifier::new(verifier.into()),
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            scope: scope.into(),
             max_age,
-            prompt_none: get("prompt_none").as_deref() == Some("1"),
+            prompt_none: matches!(v.get("prompt_none"), Some(json::Value::Bool(true))),
             created_at,
         })
     }
@@ -349,15 +333,10 @@ mod tests {
         let (_, p) = authorization_request(&test_config(), &silent, &random(), 42).unwrap();
         assert!(p.prompt_none);
         assert!(PendingAuthorization::from_storage_string(&p.to_storage_string()).unwrap().prompt_none);
-        for bad in ["", "v=2", "garbage%", &alloc::format!("{s}&state=dup"), &s.replace("created_at=42", "created_at=x")] {
+        let dup = s.replacen("{", &alloc::format!("{{\"state\":\"{}\",", p.state.expose()), 1);
+        for bad in ["", "{}", "[]", &s.replace("\"v\":1", "\"v\":2"), &dup, &s.replace("\"created_at\":42", "\"created_at\":\"42\""),
+                    &s.replace("\"created_at\":42", "\"created_at\":-1"), &s.replace("\"prompt_none\":false", "\"prompt_none\":0")] {
             assert_eq!(PendingAuthorization::from_storage_string(bad).unwrap_err().code, ErrorCode::StateMismatch);
-        }
-    }
-
-    #[test]
-    fn decimal_digits() {
-        for n in [0u64, 7, 10, 1_700_000_000, u64::MAX] {
-            assert_eq!(decimal(n), alloc::format!("{n}"));
         }
     }
 

@@ -402,15 +402,10 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-/// Result alias used across the crate.
-pub type Result<T> = core::result::Result<T, Error>;
-
-#[cfg(test)]
-mod tests {
-    use super::ErrorCode::*;
-    use super::*;
-
-    const ALL: &[ErrorCode] = &[
+/// Every code, in declaration order.
+pub const ALL: &[ErrorCode] = {
+    use ErrorCode::*;
+    &[
         InvalidConfig, InsecureEndpoint, ProtocolParameterOverride, UnsupportedFlow, InsufficientRandomness,
         CallbackMalformed, StateMissing, StateMismatch, TransactionExpired, TransactionMismatch,
         RedirectUriMismatch, IssMissing, IssMismatch, AuthorizationError, CodeMissing,
@@ -423,13 +418,29 @@ mod tests {
         AtHashMismatch, AuthTimeInvalid, IdTokenChanged, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
         CallbackInProgress,
-    ];
+    ]
+};
+
+impl ErrorCode {
+    /// The code whose [`as_str`](Self::as_str) is `name`.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
+/// Result alias used across the crate.
+pub type Result<T> = core::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
 
     /// Every code is documented in docs/errors.md and in the TypeScript union, and codes are unique.
     #[test]
     fn codes_are_documented_and_unique() {
         let docs = include_str!("../../docs/errors.md");
-        let ts = include_str!("../wasm/types.rs");
+        let ts = include_str!("../wasm/spa_oauth.d.ts");
         for (i, c) in ALL.iter().enumerate() {
             let s = c.as_str();
             assert!(docs.contains(&alloc::format!("| `{s}` |")), "{s} missing from docs/errors.md");

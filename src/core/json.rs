@@ -69,42 +69,8 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Number(n) => {
-                if n.is_finite() && *n == (*n as i64) as f64 {
-                    let mut v = *n as i64;
-                    if v < 0 {
-                        out.push('-');
-                        v = -v;
-                    }
-                    let mut digits = Vec::new();
-                    loop {
-                        digits.push(b'0' + (v % 10) as u8);
-                        v /= 10;
-                        if v == 0 {
-                            break;
-                        }
-                    }
-                    out.extend(digits.iter().rev().map(|&d| d as char));
-                } else {
-                    out.push_str("null");
-                }
-            }
-            Value::String(s) => {
-                out.push('"');
-                for c in s.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        c if (c as u32) < 0x20 => {
-                            out.push_str("\\u00");
-                            out.push(char::from_digit((c as u32) >> 4, 16).unwrap_or('0'));
-                            out.push(char::from_digit((c as u32) & 15, 16).unwrap_or('0'));
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push('"');
-            }
+            Value::Number(n) => write_integer(out, *n),
+            Value::String(s) => write_string(out, s),
             Value::Array(items) => {
                 out.push('[');
                 for (i, v) in items.iter().enumerate() {
@@ -121,7 +87,7 @@ impl Value {
                     if i > 0 {
                         out.push(',');
                     }
-                    Value::String(k.clone()).write(out);
+                    write_string(out, k);
                     out.push(':');
                     v.write(out);
                 }
@@ -129,6 +95,143 @@ impl Value {
             }
         }
     }
+}
+
+/// A JSON object written member by member (results for the JavaScript driver; no tree is
+/// built). Numbers are written as integers (non-integers and non-finite values as `null`).
+pub struct Writer(String);
+
+impl Default for Writer {
+    fn default() -> Self {
+        Writer(String::from("{"))
+    }
+}
+
+impl Writer {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn key(&mut self, key: &str) -> &mut String {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        write_string(&mut self.0, key);
+        self.0.push(':');
+        &mut self.0
+    }
+
+    /// `"key": "value"`.
+    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
+        let out = self.key(key);
+        write_string(out, value);
+        self
+    }
+
+    /// `"key": "value"` or `"key": null`.
+    pub fn opt(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    /// `"key": <integer>` (`null` when `value` is not a whole number).
+    pub fn num(&mut self, key: &str, value: f64) -> &mut Self {
+        let out = self.key(key);
+        write_integer(out, value);
+        self
+    }
+
+    /// `"key": true|false`.
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        self.raw(key, if value { "true" } else { "false" })
+    }
+
+    /// `"key": <json>` for JSON text produced by this crate.
+    pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
+        self.key(key).push_str(json);
+        self
+    }
+
+    /// The JSON text.
+    pub fn finish(&mut self) -> String {
+        let mut out = core::mem::take(&mut self.0);
+        out.push('}');
+        out
+    }
+}
+
+/// A JSON number (whole numbers only, else `null`).
+pub fn integer(n: f64) -> String {
+    let mut out = String::new();
+    write_integer(&mut out, n);
+    out
+}
+
+/// A JSON string literal.
+pub fn quote(s: &str) -> String {
+    let mut out = String::new();
+    write_string(&mut out, s);
+    out
+}
+
+/// A JSON array of strings.
+pub fn string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::from("[");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, item);
+    }
+    out.push(']');
+    out
+}
+
+fn write_integer(out: &mut String, n: f64) {
+    if !(n.is_finite() && n == (n as i64) as f64) {
+        out.push_str("null");
+        return;
+    }
+    let mut v = n as i64;
+    if v < 0 {
+        out.push('-');
+        v = -v;
+    }
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(d as char);
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(char::from_digit((c as u32) >> 4, 16).unwrap_or('0'));
+                out.push(char::from_digit((c as u32) & 15, 16).unwrap_or('0'));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Why a document was refused (mapped to an [`ErrorCode`](super::error::ErrorCode) by callers).

@@ -19,7 +19,6 @@ pub mod logout;
 pub mod pkce;
 pub mod refresh;
 pub mod secret;
-pub mod session;
 pub mod token;
 pub mod uri;
 pub mod userinfo;

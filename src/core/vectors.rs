@@ -81,6 +81,7 @@ pub fn run_claims(doc: &str) -> (Vec<String>, usize) {
                 continue;
             }
         };
+        let digest = row.get("access_token").and_then(Value::as_str).map(|at| id_token::access_token_hash(at, parsed.alg));
         // The vectors test the claim rules; the signature is covered by the browser tests.
         let verified = VerifiedJws::after_signature_check(parsed);
         let trusted: Vec<String> = match row.get("trusted") {
@@ -99,7 +100,7 @@ pub fn run_claims(doc: &str) -> (Vec<String>, usize) {
             nonce,
             nonce_optional: false,
             max_age: row.get("max_age").and_then(Value::as_f64).map(|m| m as u64),
-            access_token: row.get("access_token").and_then(Value::as_str),
+            access_token_hash: digest.as_deref(),
             now: NOW,
             clock_tolerance: 30,
             max_iat_age: 3600,
@@ -143,21 +144,39 @@ mod tests {
         }
     }
 
-    /// The proof type's constructor is called only by the WebCrypto verifier (and test code).
+    /// The proof type's constructor is called in one place, `claims_after_verification` of the
+    /// exports, and the driver reaches that only right after `crypto.subtle.verify` said yes.
     #[test]
     fn only_the_verifier_constructs_verified_jws() {
         let sources = [
-            ("src/wasm/client.rs", include_str!("../wasm/client.rs")),
-            ("src/wasm/lowlevel.rs", include_str!("../wasm/lowlevel.rs")),
-            ("src/wasm/http.rs", include_str!("../wasm/http.rs")),
             ("src/core/id_token.rs", include_str!("id_token.rs").split("#[cfg(test)]").next().unwrap_or("")),
             ("src/core/jwk.rs", include_str!("jwk.rs")),
             ("src/core/token.rs", include_str!("token.rs")),
-            ("src/core/session.rs", include_str!("session.rs")),
+            ("src/core/refresh.rs", include_str!("refresh.rs")),
         ];
         for (name, src) in sources {
             assert!(!src.contains("after_signature_check"), "{name} constructs VerifiedJws");
         }
-        assert!(include_str!("../wasm/crypto.rs").contains("VerifiedJws::after_signature_check(jws)"));
+        let exports = include_str!("../wasm/exports.rs");
+        assert_eq!(exports.matches("after_signature_check").count(), 1);
+        let at = exports.find("after_signature_check").unwrap();
+        let owner = exports[..at].rfind("\nfn ").unwrap();
+        assert!(exports[owner..].starts_with("\nfn claims_after_verification("));
+        // Callers of claims_after_verification: `Client::claims` and `check_claims` (steps CLAIMS
+        // and CHECK_CLAIMS of the driver), which the driver runs only after a successful WebCrypto
+        // verification in the same function.
+        assert_eq!(exports.matches("claims_after_verification(").count(), 3);
+        let driver = include_str!("../wasm/driver.js");
+        let calls: alloc::vec::Vec<usize> =
+            driver.match_indices("(CLAIMS,").chain(driver.match_indices("(CHECK_CLAIMS,")).map(|(i, _)| i).collect();
+        assert_eq!(calls.len(), 2);
+        for i in calls {
+            let function = driver[..i].rfind("\n  async ").or_else(|| driver[..i].rfind("\nexport async function")).unwrap();
+            let body = &driver[function..i];
+            assert!(
+                body.contains("if (!(await verifySignature(input))) throw fail(\"signature_invalid\");"),
+                "a claims step is reachable without a signature check: {body}"
+            );
+        }
     }
 }

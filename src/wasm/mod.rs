@@ -1,21 +1,13 @@
-//! The browser adapter: the only place with JavaScript, `fetch`, storage and the clock.
-//! It turns core requests-as-data into `fetch` calls, feeds responses back to the core, and
-//! exposes the [`client::AuthClient`] class and a few low-level helpers to JavaScript.
+//! The WebAssembly side of the browser adapter: [`exports`], the synchronous protocol steps the
+//! JavaScript driver (`src/wasm/driver.js`, the package's entry) calls around its I/O. The
+//! driver owns fetch, WebCrypto, storage, Web Locks, BroadcastChannel and timers; every
+//! decision about what to send and whether to accept what came back is made here, by the core.
 
 #[cfg(feature = "standalone")]
 pub mod alloc;
-pub mod client;
-pub mod crypto;
-mod error;
-mod http;
+pub mod abi;
+pub mod exports;
 mod options;
-pub mod lowlevel;
-mod storage;
-mod sys;
-mod tabs;
-mod types;
-
-
 
 #[cfg(feature = "standalone")]
 #[global_allocator]
@@ -27,13 +19,4 @@ static ALLOCATOR: alloc::SizeClassAlloc = alloc::SizeClassAlloc::new();
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
-}
-
-/// Every asynchronous export runs through this one function: `future_to_promise` is then
-/// instantiated once for a boxed future instead of once per export (a size measure).
-#[inline(never)]
-pub(crate) fn spawn(
-    f: core::pin::Pin<::alloc::boxed::Box<dyn core::future::Future<Output = Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>>>>,
-) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(f)
 }

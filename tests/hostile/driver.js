@@ -154,7 +154,17 @@ export async function transactions(tab) {
   ));
   return Object.entries(items)
     .filter(([k]) => k.startsWith('spa-oauth:'))
-    .map(([k, v]) => ({ key: k, ...Object.fromEntries(new URLSearchParams(v)) }));
+    .map(([k, v]) => ({ key: k, ...record(v) }));
+}
+
+/** A stored transaction (a JSON object); markers and anything unreadable give {}. */
+function record(text) {
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
 }
 
 /** handleRedirectCallback(url?) on window.__auth: { ok, value } or { ok: false, error }. */

@@ -56,3 +56,9 @@ export async function rawVerifyMs(alg, label, token, n) {
   for (let i = 0; i < n; i++) await crypto.subtle.verify(k.sign, k.pair.publicKey, sig, data);
   return performance.now() - t0;
 }
+
+// The driver's `digest`: the access token hashed with the function the verification input names
+// (`hash`), for the at_hash check (OIDC Core §3.1.3.6).
+export async function accessTokenHash(inputJson, accessToken) {
+  return new Uint8Array(await crypto.subtle.digest(JSON.parse(inputJson).hash, new TextEncoder().encode(accessToken)));
+}

@@ -1,0 +1,28 @@
+// Test support for tests/web.rs: the browser I/O the JavaScript driver (src/wasm/driver.js) does
+// around the synchronous exports, done here with the same real browser APIs.
+
+/** `n` bytes from the browser's CSPRNG (what the driver's `random(n)` passes to the exports). */
+export function randomBytes(n) {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+/** SHA-256 of `bytes` with WebCrypto (an implementation independent of the Rust core). */
+export async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+/** Sends a request of the exports (`{method, url, headers: [[name, value]], body}`, JSON text) with
+ * real fetch and the driver's transport policy; resolves `{status, type, body (Uint8Array)}`. */
+export async function send(requestJson) {
+  const request = JSON.parse(requestJson);
+  const r = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: request.method === "GET" ? undefined : request.body,
+    redirect: "manual",
+    credentials: "omit",
+    cache: "no-store",
+    referrerPolicy: "no-referrer",
+  });
+  return { status: r.status, type: r.headers.get("content-type"), body: new Uint8Array(await r.arrayBuffer()) };
+}
