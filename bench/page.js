@@ -165,6 +165,52 @@ const SCENARIOS = {
   // equivalent operation to compare.
   idTokenRS256: idTokenScenario('RS256'),
   idTokenES256: idTokenScenario('ES256'),
+
+  // The hot path of an app: asking for the access token before each API call while a valid one
+  // is cached. spa-oauth logs in once for real in the page (createAuthorizationUrl, then
+  // handleRedirectCallback with the matching state against the bench server's /bench/token) and
+  // then times getAccessToken(). oidc-client-ts: UserManager#getUser() with a stored user (its
+  // default store, sessionStorage, which it reads and parses on every call). oauth4webapi keeps
+  // no session. The floor is an async function returning a string.
+  cachedAccessToken: {
+    title: 'cached getAccessToken() with a valid token in memory',
+    libs: {
+      'spa-oauth': async (m) => {
+        const origin = location.origin;
+        const auth = await m.AuthClient.create({
+          issuer: origin,
+          authorizationEndpoint: `${origin}/bench/authorize`,
+          tokenEndpoint: `${origin}/bench/token`,
+          clientId: CLIENT_ID,
+          redirectUri: `${origin}/bench/callback`,
+          scope: 'profile',
+        });
+        const state = new URL(await auth.createAuthorizationUrl()).searchParams.get('state');
+        await auth.handleRedirectCallback(`${origin}/bench/callback?code=bench-code&state=${state}&iss=${encodeURIComponent(origin)}`);
+        return { sync: false, fn: () => auth.getAccessToken() };
+      },
+      'oidc-client-ts': async (m) => {
+        const manager = new m.UserManager({
+          authority: ISSUER,
+          client_id: CLIENT_ID,
+          redirect_uri: REDIRECT_URI,
+          scope: 'profile',
+          metadata: { issuer: ISSUER, authorization_endpoint: AUTHORIZATION_ENDPOINT, token_endpoint: TOKEN_ENDPOINT },
+          automaticSilentRenew: false,
+        });
+        const now = Math.floor(Date.now() / 1000);
+        await manager.storeUser(new m.User({
+          access_token: 'bench-at', token_type: 'Bearer', scope: 'profile', expires_at: now + 3600,
+          profile: { iss: ISSUER, sub: 'user-1', aud: CLIENT_ID, exp: now + 3600, iat: now },
+        }));
+        return { sync: false, fn: async () => (await manager.getUser()).access_token };
+      },
+    },
+    floor: () => {
+      const token = 'bench-at';
+      return { sync: false, fn: async () => token };
+    },
+  },
 };
 
 const loaded = {}; // lib -> { module, initOutput }
@@ -257,7 +303,7 @@ window.bench = {
   // 'floor'): one warm-up batch, then `batches` timed batches of `n` operations.
   async ops(scenario, lib, { n, batches, warmupBatches }) {
     const S = SCENARIOS[scenario];
-    const op = lib === 'floor' ? S.floor() : S.libs[lib](loaded[lib].module);
+    const op = await (lib === 'floor' ? S.floor() : S.libs[lib](loaded[lib].module));
     const first = op.sync ? op.fn() : await op.fn();
     const sample = await describe(first);
     const memory = loaded[lib]?.initOutput?.memory;

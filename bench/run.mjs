@@ -168,6 +168,12 @@ const server = createServer((req, res) => {
     res.writeHead(status, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
+  // The token endpoint of the cached-getAccessToken scenario (bench/page.js): a fixed, valid
+  // bearer token response, so spa-oauth can complete a real login flow in the page once.
+  if (req.method === 'POST' && req.url === '/bench/token') {
+    req.resume();
+    return send(200, JSON.stringify({ access_token: `bench-at-${Date.now()}`, token_type: 'Bearer', expires_in: 3600, scope: 'profile' }), 'application/json');
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
   let pathname;
   try {

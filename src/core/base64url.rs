@@ -15,16 +15,22 @@ fn sextet_char(v: u32) -> char {
 
 /// Encodes bytes as unpadded base64url.
 pub fn encode(input: &[u8]) -> String {
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = |i: usize| chunk.get(i).copied().unwrap_or(0) as u32;
-        let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        let chars = chunk.len() + 1;
-        for k in 0..chars {
-            out.push(sextet_char(n >> (18 - 6 * k)));
+    let mut out = Vec::with_capacity(input.len().div_ceil(3) * 4);
+    let b = |i: usize| input.get(i).copied().unwrap_or(0) as u32;
+    let mut i = 0;
+    while i < input.len() {
+        let n = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
+        // 4 characters for 3 bytes; 2 or 3 for a final 1 or 2 (no padding).
+        let chars = (input.len() - i).min(3) + 1;
+        let mut k = 0;
+        while k < chars {
+            out.push(sextet_char(n >> (18 - 6 * k)) as u8);
+            k += 1;
         }
+        i += 3;
     }
-    out
+    // Only alphabet characters were written: always ASCII.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn value(c: u8) -> Option<u32> {

@@ -19,15 +19,22 @@ fn hex_digit(nibble: u8) -> char {
 
 /// Appends `input` percent-encoded (RFC 3986 §2.1; unreserved characters of §2.3 kept).
 pub fn percent_encode_into(out: &mut String, input: &str) {
-    for &b in input.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
+    // Runs of unreserved characters are copied whole.
+    // (Index loops: iterator adapters are not inlined in the size-optimized build.)
+    let bytes = input.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')) {
+            let i = i - 1;
+            out.push_str(input.get(run..i).unwrap_or_default());
             out.push('%');
             out.push(hex_digit(b >> 4));
             out.push(hex_digit(b & 0x0f));
+            run = i + 1;
         }
     }
+    out.push_str(input.get(run..).unwrap_or_default());
 }
 
 /// Serializes name/value pairs as `application/x-www-form-urlencoded`.

@@ -219,18 +219,28 @@ fn write_integer(out: &mut String, n: f64) {
 
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                out.push(char::from_digit((c as u32) >> 4, 16).unwrap_or('0'));
-                out.push(char::from_digit((c as u32) & 15, 16).unwrap_or('0'));
+    // Unescaped runs are copied whole (the bytes that need escaping are all ASCII).
+    // (Index loops: iterator adapters are not inlined in the size-optimized build.)
+    let bytes = s.as_bytes();
+    let (mut run, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            let i = i - 1;
+            out.push_str(s.get(run..i).unwrap_or_default());
+            out.push('\\');
+            match b {
+                b'"' | b'\\' => out.push(b as char),
+                _ => {
+                    out.push_str("u00");
+                    out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+                    out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+                }
             }
-            c => out.push(c),
+            run = i + 1;
         }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 

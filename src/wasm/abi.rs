@@ -69,8 +69,7 @@ pub unsafe extern "C" fn spa_run(client: usize, op: u32, args: *mut u8, args_len
         // SAFETY: a live handle per the contract.
         unsafe { &*(client as *const Client) }.run(op, &args, bytes)
     } else if op == NEW_CLIENT {
-        let options = exports::first_argument(&args);
-        match Client::new(&options, bytes) {
+        match exports::new_client(&args, bytes) {
             Ok(c) => exports::number(Box::into_raw(Box::new(c)) as usize as f64),
             Err(e) => exports::failure(e),
         }

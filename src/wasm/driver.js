@@ -50,7 +50,15 @@ function put(bytes) {
 
 /** Runs step `op` of the client `handle` (0: no client): the result text. */
 function call(handle, op, args, bytes) {
-  const a = encoder.encode(JSON.stringify(args ?? []));
+  let json;
+  try {
+    // Option objects travel as members of the argument array (parsed once, by the core's strict
+    // reader); what JSON cannot carry (a BigInt, a cycle) is a caller mistake.
+    json = JSON.stringify(args ?? []);
+  } catch {
+    throw fail("invalid_config");
+  }
+  const a = encoder.encode(json);
   const r = wasm.spa_run(handle, op, put(a), a.length, bytes ? put(bytes) : 0, bytes ? bytes.length : -1);
   const ptr = Number(r & 0xffffffffn);
   const len = Number(r >> 32n);
@@ -103,15 +111,6 @@ function text(result) {
 const raw = (op, args, bytes, core = 0) => text(call(core, op, args, bytes));
 /** The same, parsed. */
 const step = (op, args, bytes, core) => JSON.parse(raw(op, args, bytes, core));
-
-/** Options as JSON text for the core's strict reader (`undefined` → `null`). */
-function encode(options) {
-  try {
-    return JSON.stringify(options === undefined ? null : options) ?? "null";
-  } catch {
-    throw fail("invalid_config");
-  }
-}
 
 /** Options read on this side (logout, restore): an object or nothing; typed members. */
 function read(options, key, type) {
@@ -316,7 +315,6 @@ export class AuthClient {
   /** Creates a client; without `authorizationEndpoint` and `tokenEndpoint` it reads the provider
    * metadata first (OIDC Discovery §4 or RFC 8414 §3; exact issuer; no redirects). */
   static async create(options) {
-    options = encode(options);
     const settings = step(SETTINGS, [options]);
     let metadata;
     if (settings.discovery) {
@@ -395,7 +393,7 @@ export class AuthClient {
   // ---------------------------------------------------------------- login
 
   #begin(options, silent) {
-    const a = step(AUTHORIZE, [encode(options), silent, now() / 1000], random(RANDOM_BYTES), this.#live());
+    const a = step(AUTHORIZE, [options, silent, now() / 1000], random(RANDOM_BYTES), this.#live());
     sweep(now() / 1000);
     const s = storage();
     try {
@@ -857,15 +855,25 @@ export function createPkcePair() {
 /** An authorization request URL (RFC 6749 §4.1.1, RFC 7636 §4.3) with fresh state, nonce and
  * PKCE, stored nowhere: the caller keeps `state`, `nonce`, `codeVerifier`. */
 export function buildAuthorizationUrl(options) {
-  return step(AUTHORIZATION_URL, [encode(options), now() / 1000], random(RANDOM_BYTES));
+  return step(AUTHORIZATION_URL, [options, now() / 1000], random(RANDOM_BYTES));
 }
 
 /** Validates an ID token on its own (OIDC Core §3.1.3.7) with `options.jwks` (a JWK Set object or
  * JSON text): signature with WebCrypto, then the claims. Resolves the claims. */
 export async function validateIdToken(idToken, options) {
-  const o = options && typeof options === "object" && options.jwks != null && typeof options.jwks !== "string" ? { ...options, jwks: JSON.stringify(options.jwks) } : options;
-  const args = [String(idToken), encode(o)];
-  const input = raw(CHECK_KEY, args);
+  // The JWK Set travels as bytes (its JSON text), the other options as an object.
+  let args = [String(idToken), options];
+  let jwks = new Uint8Array(0);
+  if (options && typeof options === "object" && options.jwks != null) {
+    const j = options.jwks;
+    try {
+      jwks = encoder.encode(typeof j === "string" ? j : JSON.stringify(j));
+    } catch {
+      throw fail("invalid_config");
+    }
+    args = [args[0], { ...options, jwks: undefined }];
+  }
+  const input = raw(CHECK_KEY, args, jwks);
   if (!(await verifySignature(input))) throw fail("signature_invalid");
   const at = options?.accessToken;
   return step(CHECK_CLAIMS, [...args, now() / 1000], typeof at === "string" ? await digest(input, at) : undefined);

@@ -118,11 +118,16 @@ impl Args {
     fn flag(&self, i: usize) -> bool {
         matches!(self.0.get(i), Some(json::Value::Bool(true)))
     }
+    /// Argument `i` as an options object (`null` reads as none).
+    fn options(&mut self, i: usize, required: bool) -> Result<Options, Error> {
+        let v = self.0.get_mut(i).map(|v| core::mem::replace(v, json::Value::Null)).unwrap_or(json::Value::Null);
+        Options::from_value(v, required)
+    }
 }
 
-/// The first argument of a step as text (for steps called before a client exists).
-pub fn first_argument(args: &str) -> String {
-    Args::parse(args).owned(0).unwrap_or_default()
+/// The `NEW_CLIENT` step (see abi.rs): arguments `[options]`, the discovery document in `bytes`.
+pub fn new_client(args: &str, metadata: Option<Vec<u8>>) -> Result<Client, String> {
+    Args::parse(args).options(0, true).and_then(|o| build(&o, metadata.as_deref())).map_err(|e| error_json(&e))
 }
 
 /// A number as a step result.
@@ -160,10 +165,10 @@ fn unit(r: Result<(), String>) -> Out {
 
 /// Runs a step that needs no client (see [`Client::run`] for the convention).
 pub fn run(op: u32, args: &str, bytes: Option<Vec<u8>>) -> String {
-    let a = Args::parse(args);
+    let mut a = Args::parse(args);
     let b = bytes.as_deref().unwrap_or_default();
     reply(match op {
-        1 => settings(a.str(0)),
+        1 => out(a.options(0, true).and_then(|o| settings_of(&o))),
         2 => callback_key(a.str(0)).map(|k| json::quote(&k)),
         3 => Ok(cleanup(a.str(0))),
         4 => Ok(json::quote(&txn_client(a.str(0), a.num(1)))),
@@ -173,9 +178,9 @@ pub fn run(op: u32, args: &str, bytes: Option<Vec<u8>>) -> String {
         8 => userinfo_response(a.num(0) as u16, a.owned(1), b, a.owned(2), a.str(3)),
         9 => unit(revocation_response(a.num(0) as u16, a.owned(1), b)),
         10 => pkce_pair(b),
-        11 => authorization_url(a.str(0), b, a.num(1)),
-        12 => check_key(a.str(0), a.str(1)),
-        13 => check_claims(a.str(0), a.str(1), bytes.as_deref(), a.num(2)),
+        11 => out(a.options(0, true).and_then(|o| authorization_url_of(&o, b, a.num(1)))),
+        12 => out(a.options(1, true).and_then(|o| check_key_of(a.str(0), &o, b))),
+        13 => out(a.options(1, true).and_then(|o| check_claims_of(a.str(0), &o, bytes.as_deref(), a.num(2)))),
         _ => Err(error_json(&ErrorCode::InvalidConfig.into())),
     })
 }
@@ -245,19 +250,21 @@ fn read_settings(o: &Options) -> Result<Settings<'_>, Error> {
 /// `discovery` is the metadata URL (OIDC Discovery §4, RFC 8414 §3) unless both endpoints are
 /// given. Throws `invalid_config`, `insecure_endpoint`.
 pub fn settings(options: &str) -> Out {
-    out(Options::parse(options, true).and_then(|o| {
-        let st = read_settings(&o)?;
-        let url = if st.endpoints[0].is_some() && st.endpoints[1].is_some() {
-            None
-        } else {
-            Some(discovery::metadata_url(st.issuer, st.discovery)?)
-        };
-        Ok(Writer::new()
-            .opt("discovery", url.as_deref())
-            .num("timeoutMs", f64::from(st.timeout_ms))
-            .num("refreshMargin", f64::from(st.refresh_margin))
-            .finish())
-    }))
+    out(Options::parse(options, true).and_then(|o| settings_of(&o)))
+}
+
+fn settings_of(o: &Options) -> Result<String, Error> {
+    let st = read_settings(o)?;
+    let url = if st.endpoints[0].is_some() && st.endpoints[1].is_some() {
+        None
+    } else {
+        Some(discovery::metadata_url(st.issuer, st.discovery)?)
+    };
+    Ok(Writer::new()
+        .opt("discovery", url.as_deref())
+        .num("timeoutMs", f64::from(st.timeout_ms))
+        .num("refreshMargin", f64::from(st.refresh_margin))
+        .finish())
 }
 
 /// One client's validated configuration (RFC 6749 §2, §3; RFC 8414 §2): the protocol steps that
@@ -273,7 +280,7 @@ impl Client {
     /// `issuer` must equal the configured one exactly). Throws `invalid_config`,
     /// `insecure_endpoint`, `discovery_invalid`, `discovery_issuer_mismatch`, `metadata_missing`.
     pub fn new(options: &str, metadata: Option<Vec<u8>>) -> Result<Client, String> {
-        build(options, metadata.as_deref()).map_err(|e| error_json(&e))
+        Options::parse(options, true).and_then(|o| build(&o, metadata.as_deref())).map_err(|e| error_json(&e))
     }
 
     /// Runs protocol step `op` of this client with the JSON array `args` and optional `bytes`
@@ -282,11 +289,11 @@ impl Client {
     /// entry point for every step (a size measure: each export carries its own argument and
     /// result conversions).
     pub fn run(&self, op: u32, args: &str, bytes: Option<Vec<u8>>) -> String {
-        let a = Args::parse(args);
+        let mut a = Args::parse(args);
         let b = bytes.as_deref().unwrap_or_default();
         reply(match op {
             20 => Ok(self.info()),
-            21 => self.authorize(a.str(0), a.flag(1), b, a.num(2)),
+            21 => out(a.options(0, false).and_then(|o| self.authorize_with(&o, a.flag(1), b, a.num(2)))),
             22 => Ok(flag(self.is_callback(a.str(0)))),
             23 => self.callback(a.str(0), a.owned(1), a.num(2)),
             24 => self.token_response(a.num(0) as u16, a.owned(1), b, a.owned(2), a.str(3), a.flag(4), a.num(5)),
@@ -321,15 +328,7 @@ impl Client {
     /// from the login options (`scope`, `extraParams`): `{url, key, value}`, the transaction to
     /// store under `key`. `random`: [`authorize::RANDOM_BYTES`] bytes from `getRandomValues`.
     pub fn authorize(&self, options: &str, prompt_none: bool, random: &[u8], now: f64) -> Out {
-        out(login_request(&self.scope, options).and_then(|mut request| {
-            if prompt_none {
-                request.extra.push(("prompt".into(), "none".into()));
-            }
-            let (url, pending) = authorize::authorization_request(&self.config, &request, random, secs(now))?;
-            let mut key = String::from(TXN_PREFIX);
-            key.push_str(pending.state.expose());
-            Ok(Writer::new().str("url", &url).str("key", &key).str("value", &pending.to_storage_string()).finish())
-        }))
+        out(Options::parse(options, false).and_then(|o| self.authorize_with(&o, prompt_none, random, now)))
     }
 
     /// True when `url` is an authorization response for this client: at the redirect URI, with
@@ -409,7 +408,7 @@ impl Client {
             clock_tolerance: c.clock_tolerance,
             max_iat_age: DEFAULT_MAX_IAT_AGE,
         };
-        claims_after_verification(id_token, &c.id_token_algs, &expect)
+        out(claims_after_verification(id_token, &c.id_token_algs, &expect))
     }
 
     /// The refresh request (RFC 6749 §6).
@@ -441,9 +440,8 @@ impl Client {
     }
 }
 
-fn build(options: &str, metadata: Option<&[u8]>) -> Result<Client, Error> {
-    let o = Options::parse(options, true)?;
-    let st = read_settings(&o)?;
+fn build(o: &Options, metadata: Option<&[u8]>) -> Result<Client, Error> {
+    let st = read_settings(o)?;
     let m = match metadata {
         Some(body) => discovery::parse_metadata(body, st.issuer)?,
         None => Default::default(),
@@ -487,13 +485,23 @@ fn build(options: &str, metadata: Option<&[u8]>) -> Result<Client, Error> {
     Ok(Client { config, scope: st.scope, policy: st.policy })
 }
 
-fn login_request(default_scope: &str, options: &str) -> Result<AuthorizationRequest, Error> {
-    let o = Options::parse(options, false)?;
+fn login_request(default_scope: &str, o: &Options) -> Result<AuthorizationRequest, Error> {
     let scope = o.string("scope")?.unwrap_or(default_scope).into();
     Ok(AuthorizationRequest { scope, extra: o.params("extraParams")? })
 }
 
 impl Client {
+    fn authorize_with(&self, o: &Options, prompt_none: bool, random: &[u8], now: f64) -> Result<String, Error> {
+        let mut request = login_request(&self.scope, o)?;
+        if prompt_none {
+            request.extra.push(("prompt".into(), "none".into()));
+        }
+        let (url, pending) = authorize::authorization_request(&self.config, &request, random, secs(now))?;
+        let mut key = String::from(TXN_PREFIX);
+        key.push_str(pending.state.expose());
+        Ok(Writer::new().str("url", &url).str("key", &key).str("value", &pending.to_storage_string()).finish())
+    }
+
     fn accept(&self, url: &str, pending: Option<&str>, now: f64) -> Result<String, Error> {
         let response = AuthorizationResponse::parse(url)?;
         // A malformed stored record reads as absent (state_mismatch below).
@@ -629,12 +637,11 @@ fn verification_input(token: &str, accepted: &[Alg], jwks: &[u8]) -> Result<Stri
 /// The claim checks (OIDC Core §3.1.3.7) of a token whose signature `crypto.subtle.verify`
 /// accepted. The one place that vouches for a signature: the driver calls it only after the
 /// verification of [`verification_input`] returned true (`driver.js`, `verifyIdToken`).
-fn claims_after_verification(token: &str, accepted: &[Alg], expect: &id_token::Expectations<'_>) -> Out {
-    let r = jws::parse_compact(token, accepted)
+fn claims_after_verification(token: &str, accepted: &[Alg], expect: &id_token::Expectations<'_>) -> Result<String, Error> {
+    jws::parse_compact(token, accepted)
         .map(VerifiedJws::after_signature_check)
         .and_then(|v| id_token::validate(&v, expect))
-        .map(|c| c.json);
-    r.map_err(|e| error_json(&e))
+        .map(|c| c.json)
 }
 
 /// A refreshed ID token must name the same authentication (OIDC Core §12.2): throws
@@ -675,28 +682,29 @@ pub fn pkce_pair(random: &[u8]) -> Out {
 /// An authorization URL without a stored transaction (`buildAuthorizationUrl`):
 /// `{url, state, nonce, codeVerifier}`.
 pub fn authorization_url(options: &str, random: &[u8], now: f64) -> Out {
-    let r = Options::parse(options, true).and_then(|o| {
-        let endpoint = o.required_string("authorizationEndpoint")?;
-        // The token endpoint is not used here; the authorization endpoint stands in for the check.
-        let (issuer, client_id, redirect_uri) = (o.required_string("issuer")?, o.required_string("clientId")?, o.required_string("redirectUri")?);
-        let config = ClientConfig::new(issuer.into(), client_id.into(), redirect_uri.into(), endpoint.into(), endpoint.into(), false)?;
-        let request = login_request("openid", options)?;
-        let (url, p) = authorize::authorization_request(&config, &request, random, secs(now))?;
-        Ok(Writer::new()
-            .str("url", &url)
-            .str("state", p.state.expose())
-            .opt("nonce", p.nonce.as_ref().map(|n| n.expose()))
-            .str("codeVerifier", p.code_verifier.expose())
-            .finish())
-    });
-    out(r)
+    out(Options::parse(options, true).and_then(|o| authorization_url_of(&o, random, now)))
+}
+
+fn authorization_url_of(o: &Options, random: &[u8], now: f64) -> Result<String, Error> {
+    let endpoint = o.required_string("authorizationEndpoint")?;
+    // The token endpoint is not used here; the authorization endpoint stands in for the check.
+    let (issuer, client_id, redirect_uri) = (o.required_string("issuer")?, o.required_string("clientId")?, o.required_string("redirectUri")?);
+    let config = ClientConfig::new(issuer.into(), client_id.into(), redirect_uri.into(), endpoint.into(), endpoint.into(), false)?;
+    let request = login_request("openid", o)?;
+    let (url, p) = authorize::authorization_request(&config, &request, random, secs(now))?;
+    Ok(Writer::new()
+        .str("url", &url)
+        .str("state", p.state.expose())
+        .opt("nonce", p.nonce.as_ref().map(|n| n.expose()))
+        .str("codeVerifier", p.code_verifier.expose())
+        .finish())
 }
 
 /// Options of `validateIdToken` (borrowed from the parsed options).
 struct IdTokenCheck<'a> {
     issuer: &'a str,
     client_id: &'a str,
-    jwks: &'a str,
+    jwks: Option<&'a str>,
     nonce: Option<&'a str>,
     max_age: Option<u64>,
     access_token: Option<&'a str>,
@@ -709,7 +717,7 @@ fn read_check(o: &Options) -> Result<IdTokenCheck<'_>, Error> {
     Ok(IdTokenCheck {
         issuer: o.required_string("issuer")?,
         client_id: o.required_string("clientId")?,
-        jwks: o.required_string("jwks")?,
+        jwks: o.string("jwks")?,
         nonce: o.string("nonce")?,
         max_age: o.u32_in("maxAge", 0, u32::MAX)?.map(u64::from),
         access_token: o.string("accessToken")?,
@@ -721,17 +729,29 @@ fn read_check(o: &Options) -> Result<IdTokenCheck<'_>, Error> {
 
 /// `validateIdToken`, first step: the verification input (see [`verification_input`]).
 pub fn check_key(id_token: &str, options: &str) -> Out {
-    out(Options::parse(options, true).and_then(|o| {
-        let c = read_check(&o)?;
-        verification_input(id_token, &c.algs, c.jwks.as_bytes())
-    }))
+    out(Options::parse(options, true).and_then(|o| check_key_of(id_token, &o, &[])))
+}
+
+/// `jwks`: the JWK Set's JSON text when the driver passes it as bytes (faster than a string
+/// member); empty: the `jwks` option.
+fn check_key_of(id_token: &str, o: &Options, jwks: &[u8]) -> Result<String, Error> {
+    let c = read_check(o)?;
+    let jwks = match (jwks, c.jwks) {
+        ([], Some(text)) => text.as_bytes(),
+        ([], None) => return Err(ErrorCode::InvalidConfig.into()),
+        (bytes, _) => bytes,
+    };
+    verification_input(id_token, &c.algs, jwks)
 }
 
 /// `validateIdToken`, after a successful WebCrypto verification: the claim checks.
 /// `access_token_hash`: `options.accessToken` hashed as for [`Client::claims`].
 pub fn check_claims(id_token: &str, options: &str, access_token_hash: Option<&[u8]>, now: f64) -> Out {
-    let o = Options::parse(options, true).map_err(|e| error_json(&e))?;
-    let c = read_check(&o).map_err(|e| error_json(&e))?;
+    out(Options::parse(options, true).and_then(|o| check_claims_of(id_token, &o, access_token_hash, now)))
+}
+
+fn check_claims_of(id_token: &str, o: &Options, access_token_hash: Option<&[u8]>, now: f64) -> Result<String, Error> {
+    let c = read_check(o)?;
     let expect = id_token::Expectations {
         issuer: c.issuer,
         client_id: c.client_id,

@@ -17,7 +17,12 @@ pub(crate) struct Options(Value);
 
 impl Options {
     pub(crate) fn parse(text: &str, required: bool) -> Result<Self, Error> {
-        match json::parse(text.as_bytes()).map_err(|_| invalid())? {
+        Self::from_value(json::parse(text.as_bytes()).map_err(|_| invalid())?, required)
+    }
+
+    /// Options the driver passed as a member of a step's arguments (parsed once, with them).
+    pub(crate) fn from_value(value: Value, required: bool) -> Result<Self, Error> {
+        match value {
             Value::Null if !required => Ok(Options(Value::Object(Vec::new()))),
             v @ Value::Object(_) => Ok(Options(v)),
             _ => Err(invalid()),
