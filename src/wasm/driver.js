@@ -27,7 +27,15 @@ export default async function init(input) {
   if (wasm) return { memory: wasm.memory };
   input = await (input?.module_or_path ?? input ?? new URL("spa_oauth_bg.wasm", import.meta.url));
   if (typeof input === "string" || input instanceof URL || (typeof Request === "function" && input instanceof Request)) input = await fetch(input);
-  if (typeof Response === "function" && input instanceof Response) input = await input.arrayBuffer();
+  if (typeof Response === "function" && input instanceof Response) {
+    // Compile while downloading when the server sends application/wasm; else from the bytes.
+    if (typeof WebAssembly.instantiateStreaming === "function") {
+      try {
+        return instantiated(await WebAssembly.instantiateStreaming(input.clone(), {}));
+      } catch {}
+    }
+    input = await input.arrayBuffer();
+  }
   return instantiated(await WebAssembly.instantiate(input, {}));
 }
 
@@ -581,7 +589,9 @@ export class AuthClient {
     if (m.t === "hello") this.#broadcast();
     else if (m.t === "session") {
       const s = m.s;
-      const valid = s && typeof s.at === "string" && s.at && typeof s.obtained === "number" && typeof s.scope === "string" && (s.claims == null || typeof s.claims === "string");
+      const text = (v) => v == null || typeof v === "string";
+      const valid = s && typeof s.at === "string" && s.at && typeof s.obtained === "number" && typeof s.scope === "string" &&
+        text(s.rt) && text(s.idt) && text(s.claims) && (s.exp == null || typeof s.exp === "number");
       // Only a newer session replaces ours: a late answer never brings back a rotated-away RT.
       if (!valid || (this.#session && !(s.obtained > this.#session.obtained))) return;
       if (sub(this.#session?.claims) !== sub(s.claims)) this.#userinfo = null;
