@@ -9,22 +9,30 @@ use alloc::vec::Vec;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+#[inline(always)]
 fn sextet_char(v: u32) -> char {
     ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'A') as char
 }
 
 /// Encodes bytes as unpadded base64url.
 pub fn encode(input: &[u8]) -> String {
-    let mut out = Vec::with_capacity(input.len().div_ceil(3) * 4);
+    // Written in place (index loops: iterator adapters and per-byte pushes are calls in the
+    // size-optimized build).
+    let tail = match input.len() % 3 {
+        0 => 0,
+        r => r + 1,
+    };
+    let mut out = alloc::vec![0u8; input.len() / 3 * 4 + tail];
     let b = |i: usize| input.get(i).copied().unwrap_or(0) as u32;
-    let mut i = 0;
+    let (mut i, mut j) = (0, 0);
     while i < input.len() {
         let n = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
-        // 4 characters for 3 bytes; 2 or 3 for a final 1 or 2 (no padding).
-        let chars = (input.len() - i).min(3) + 1;
         let mut k = 0;
-        while k < chars {
-            out.push(sextet_char(n >> (18 - 6 * k)) as u8);
+        while k < 4 {
+            if let Some(o) = out.get_mut(j) {
+                *o = sextet_char(n >> (18 - 6 * k)) as u8;
+                j += 1;
+            }
             k += 1;
         }
         i += 3;
@@ -33,6 +41,7 @@ pub fn encode(input: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+#[inline(always)]
 fn value(c: u8) -> Option<u32> {
     Some(match c {
         b'A'..=b'Z' => c - b'A',
@@ -47,22 +56,33 @@ fn value(c: u8) -> Option<u32> {
 /// Decodes unpadded base64url; `None` on any deviation from the canonical encoding.
 pub fn decode(input: &str) -> Option<Vec<u8>> {
     let bytes = input.as_bytes();
-    if bytes.len() % 4 == 1 {
+    let rem = bytes.len() % 4;
+    if rem == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
-    for chunk in bytes.chunks(4) {
+    // Written in place (see `encode`).
+    let mut out = alloc::vec![0u8; bytes.len() / 4 * 3 + rem.saturating_sub(1)];
+    let (mut i, mut j) = (0, 0);
+    while i < bytes.len() {
+        let chars = (bytes.len() - i).min(4);
         let mut n = 0u32;
-        for (k, &c) in chunk.iter().enumerate() {
-            n |= value(c)? << (18 - 6 * k);
+        let mut k = 0;
+        while k < chars {
+            n |= value(*bytes.get(i + k)?)? << (18 - 6 * k);
+            k += 1;
         }
-        let produced = chunk.len() - 1; // 4 chars → 3 bytes, 3 → 2, 2 → 1
-        let all = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let produced = chars - 1; // 4 chars → 3 bytes, 3 → 2, 2 → 1
         // Canonical: the bits beyond the produced bytes must be zero.
         if produced < 3 && (n & (0xff_ffff >> (8 * produced))) != 0 {
             return None;
         }
-        out.extend_from_slice(all.get(..produced)?);
+        let mut k = 0;
+        while k < produced {
+            *out.get_mut(j)? = (n >> (16 - 8 * k)) as u8;
+            j += 1;
+            k += 1;
+        }
+        i += 4;
     }
     Some(out)
 }

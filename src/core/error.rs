@@ -162,6 +162,8 @@ pub enum ErrorCode {
     LoginRequired,
     /// A login callback is already being handled by this client.
     CallbackInProgress,
+    /// The SDK was used before `init()` finished loading the WebAssembly module.
+    NotInitialized,
 }
 
 impl ErrorCode {
@@ -230,6 +232,7 @@ impl ErrorCode {
             NoBrowserContext => "no_browser_context",
             LoginRequired => "login_required",
             CallbackInProgress => "callback_in_progress",
+            NotInitialized => "not_initialized",
         }
     }
 
@@ -298,6 +301,7 @@ impl ErrorCode {
             NoBrowserContext => "this operation needs a browser window",
             LoginRequired => "no valid session; login required",
             CallbackInProgress => "a login callback is already being handled",
+            NotInitialized => "the WebAssembly module is not loaded yet: await init() first",
         }
     }
 }
@@ -417,7 +421,7 @@ pub const ALL: &[ErrorCode] = {
         IssuerMismatch, AudienceMismatch, AzpMismatch, TokenExpired, IatInvalid, NotYetValid, NonceMismatch,
         AtHashMismatch, AuthTimeInvalid, IdTokenChanged, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
-        CallbackInProgress,
+        CallbackInProgress, NotInitialized,
     ]
 };
 

@@ -289,6 +289,7 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -462,12 +463,9 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let start = self.i;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.i += 1;
-            }
+            // One scan to the next quote, backslash or control character.
+            let rest = self.s.get(start..).unwrap_or_default();
+            self.i += rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(rest.len());
             let chunk = self.s.get(start..self.i).ok_or(JsonError::Syntax)?;
             // The input is valid UTF-8 and we stopped at ASCII bytes, so this slice is too.
             out.push_str(core::str::from_utf8(chunk).map_err(|_| JsonError::Syntax)?);

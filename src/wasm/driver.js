@@ -58,6 +58,7 @@ function put(bytes) {
 
 /** Runs step `op` of the client `handle` (0: no client): the result text. */
 function call(handle, op, args, bytes) {
+  if (!wasm) throw fail("not_initialized");
   let json;
   try {
     // Option objects travel as members of the argument array (parsed once, by the core's strict

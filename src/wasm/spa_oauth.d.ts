@@ -165,7 +165,7 @@ export type ErrorCode =
   | "revocation_failed" | "userinfo_invalid"
   | "userinfo_sub_mismatch" | "network_error" | "timeout" | "redirect_refused"
   | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"
-  | "callback_in_progress";
+  | "callback_in_progress" | "not_initialized";
 
 /** Every promise of spa-oauth rejects with this shape. */
 export interface SpaOAuthError extends Error {

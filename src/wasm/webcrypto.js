@@ -9,7 +9,10 @@ const keys = new Map();
 
 /** Base64url (RFC 4648 §5, unpadded) to bytes. */
 export function fromBase64url(text) {
-  return Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const s = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
 }
 
 /** Bytes to base64url, unpadded. */
@@ -21,7 +24,8 @@ export function toBase64url(bytes) {
 export async function verifySignature(input) {
   try {
     const v = typeof input === "string" ? JSON.parse(input) : input;
-    const id = JSON.stringify([v.importAlg, v.jwk]);
+    // The core writes the algorithms and the key before the signature: that prefix names the key.
+    const id = typeof input === "string" ? input.slice(0, input.indexOf('"signature"')) : JSON.stringify([v.importAlg, v.jwk]);
     let key = keys.get(id);
     if (!key) {
       key = await crypto.subtle.importKey("jwk", v.jwk, v.importAlg, false, ["verify"]);
