@@ -26,7 +26,12 @@ mod io {
         #[wasm_bindgen(js_name = randomBytes)]
         pub fn random_bytes(n: usize) -> Vec<u8>;
         pub async fn sha256(bytes: &[u8]) -> JsValue;
-        pub async fn send(request_json: &str) -> JsValue;
+    }
+    /// The driver's own transport (fixed fetch policy), as the driver calls it.
+    #[wasm_bindgen(module = "/src/wasm/transport.js")]
+    extern "C" {
+        #[wasm_bindgen(catch)]
+        pub async fn send(request: &JsValue, timeout_ms: u32) -> Result<JsValue, JsValue>;
     }
 }
 
@@ -434,7 +439,7 @@ async fn login_stores_only_the_transaction_and_callback_exchanges_the_code() {
 
     // The code goes to the token endpoint with real fetch; the runner's server answers 404,
     // which must surface as token_response_status with the status.
-    let r = io::send(&text(&request)).await;
+    let r = io::send(&request, 30_000).await.unwrap();
     let status = get(&r, "status").as_f64().unwrap() as u16;
     assert_eq!(status, 404);
     let body = js_sys::Uint8Array::new(&get(&r, "body")).to_vec();

@@ -8,6 +8,7 @@
 // the login transaction (never a token), Web Locks, BroadcastChannel, timers, events.
 // Tokens live in this module's memory only (ARCHITECTURE §6).
 
+import { send as transport } from "./transport.js";
 import { toBase64url, verifySignature } from "./webcrypto.js";
 
 // ------------------------------------------------------------------------------- the module
@@ -159,26 +160,12 @@ async function digest(input, accessToken) {
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** fetch with the SDK's fixed transport policy: never follow redirects (TE-20), never send
- * cookies, never cache, no referrer, abort after `timeoutMs` (TE-19). */
+/** fetch with the SDK's fixed transport policy (transport.js); failures as SpaOAuthErrors. */
 async function send(request, timeoutMs) {
   try {
-    const r = await fetch(request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: request.method === "GET" ? undefined : request.body,
-      redirect: "manual",
-      credentials: "omit",
-      cache: "no-store",
-      mode: "cors",
-      referrerPolicy: "no-referrer",
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (r.type === "opaqueredirect" || (r.status >= 300 && r.status < 400)) throw 3;
-    const body = new Uint8Array(await r.arrayBuffer());
-    return { status: r.status, type: r.headers.get("content-type"), body, challenge: r.headers.get("www-authenticate") };
-  } catch (e) {
-    throw fail(e === 3 ? "redirect_refused" : e?.name === "TimeoutError" ? "timeout" : "network_error");
+    return await transport(request, timeoutMs);
+  } catch (code) {
+    throw fail(code);
   }
 }
 

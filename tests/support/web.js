@@ -10,19 +10,3 @@ export function randomBytes(n) {
 export async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
-
-/** Sends a request of the exports (`{method, url, headers: [[name, value]], body}`, JSON text) with
- * real fetch and the driver's transport policy; resolves `{status, type, body (Uint8Array)}`. */
-export async function send(requestJson) {
-  const request = JSON.parse(requestJson);
-  const r = await fetch(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: request.method === "GET" ? undefined : request.body,
-    redirect: "manual",
-    credentials: "omit",
-    cache: "no-store",
-    referrerPolicy: "no-referrer",
-  });
-  return { status: r.status, type: r.headers.get("content-type"), body: new Uint8Array(await r.arrayBuffer()) };
-}
