@@ -311,6 +311,15 @@ export class AuthClient {
   /** Creates a client; without `authorizationEndpoint` and `tokenEndpoint` it reads the provider
    * metadata first (OIDC Discovery §4 or RFC 8414 §3; exact issuer; no redirects). */
   static async create(options) {
+    // One snapshot: the options cannot change between the checks and the build (discovery
+    // awaits in between).
+    let snapshot;
+    try {
+      snapshot = JSON.stringify(options);
+    } catch {
+      throw fail("invalid_config");
+    }
+    options = snapshot === undefined ? null : JSON.parse(snapshot);
     const settings = step(SETTINGS, [options]);
     let metadata;
     if (settings.discovery) {
