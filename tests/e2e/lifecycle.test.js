@@ -471,6 +471,25 @@ describe('spa-oauth e2e: token lifecycle (refresh, tabs, restore, revocation, lo
     });
   });
 
+  test('a refreshMarginSeconds at or above the token lifetime falls back to half the lifetime: no refresh with 70 s of 120 left, one with 55 s left', { timeout: TEST_TIMEOUT }, async () => {
+    await withBrowser(async (browser) => {
+      const { page, context } = browser;
+      await context.clock.install();
+      await sdkLogin(page, 'erin', { margin: 3600 });
+      const first = await tokenDigest(page);
+      assert.ok(first.ok, 'a token right after login');
+      assert.equal(refreshCount(), 0, 'no refresh with the whole lifetime left (a margin above it would refresh on every call)');
+      await jumpClock(context, page, 50_000);
+      const still = await tokenDigest(page);
+      assert.equal(still.digest, first.digest, 'same token with 70 s of 120 left (more than half)');
+      assert.equal(refreshCount(), 0);
+      await jumpClock(context, page, 15_000);
+      const renewed = await tokenDigest(page);
+      assert.ok(renewed.ok && renewed.digest !== first.digest, 'renewed with 55 s left (less than half)');
+      assert.equal(refreshCount(), 1, 'exactly one refresh');
+    });
+  });
+
   test('sleeping tab: the timer did not fire (wall clock jumped); visibilitychange, focus, pageshow and online each renew on wake-up, without a call', { timeout: TEST_TIMEOUT }, async (t) => {
     await withBrowser(async (browser) => {
       const { page, context } = browser;
