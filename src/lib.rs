@@ -8,12 +8,14 @@
 //!                              │ PendingAuthorization (state, nonce, verifier) → sessionStorage
 //!  SPA ◀─handleRedirectCallback─ core::callback (state, iss, error, code)
 //!                              │ core::token::authorization_code_request ──fetch──▶ token endpoint
-//!                              ▼ core::token::process_token_response → core::session (memory)
+//!                              ▼ core::token::process_token_response → session (driver memory)
 //! ```
 //!
 //! * [`core`] — the sans-IO protocol: every rule as a pure function, unit-tested natively.
-//! * `wasm` (only on `wasm32`) — the browser adapter: `fetch`, WebCrypto, `sessionStorage`
-//!   for the login transaction only, and the exported `AuthClient` class.
+//! * `wasm` (only on `wasm32`) — the module's side of the browser adapter: every protocol step
+//!   as a synchronous call behind one C-ABI entry point (`wasm::abi`, `wasm::exports`). The
+//!   other side is `src/wasm/driver.js` (the package's `AuthClient`), which does the I/O:
+//!   `fetch`, WebCrypto, `sessionStorage` for the login transaction only, tabs and timers.
 //!
 //! Security notes: `state` and `nonce` carry 256 bits, are compared in constant time and are
 //! single-use; the transaction expires after 10 minutes; RFC 9207 `iss` is checked; implicit

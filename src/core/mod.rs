@@ -22,4 +22,5 @@ pub mod secret;
 pub mod token;
 pub mod uri;
 pub mod userinfo;
+#[cfg(any(test, feature = "std"))]
 pub mod vectors;
