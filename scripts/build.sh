@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: release wasm, wasm-bindgen --target web, wasm-opt -Oz
-# (npm binaryen, never Debian's), the JS driver bundled with the glue, package.json. Prints the
+# Builds the npm package into pkg/: release wasm (no wasm-bindgen), wasm-opt -Oz
+# (npm binaryen, never Debian's), the JS driver bundled and minified, package.json. Prints the
 # size of wasm + JS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ rm -rf "$out" && mkdir -p "$out"
 # --zero-filled-memory: a fresh instance's memory is zeroed (the module imports no memory).
 # --low-memory-unused: lets address arithmetic fold into load/store offsets, which differs only
 # for pointers that wrap around into the first 1 kB; Rust never forms such pointers.
-wasm-opt -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
+wasm-opt -Oz --converge --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-multivalue --enable-mutable-globals --strip-producers --strip-debug \
   --strip-target-features --zero-filled-memory --low-memory-unused \
   target/wasm32-unknown-unknown/release/spa_oauth.wasm -o $out/spa_oauth_bg.wasm

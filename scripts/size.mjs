@@ -1,4 +1,4 @@
-// Size of the shipped SDK (pkg/*_bg.wasm + JS glue): raw, gzip -9, brotli (max quality).
+// Size of the shipped SDK (pkg/*_bg.wasm + the JS driver): raw, gzip -9, brotli (max quality).
 // `--report` prints; `--check` also fails when gzip exceeds the budget in size-budget.json.
 import { readFileSync } from "node:fs";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
