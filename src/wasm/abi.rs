@@ -58,7 +58,8 @@ unsafe fn take(ptr: *mut u8, len: usize) -> Vec<u8> {
 /// absent when `bytes_len == usize::MAX`. Returns the result text as `ptr | len << 32`.
 ///
 /// # Safety
-/// The argument buffers as for [`take`]; `client` zero or a live handle.
+/// Each argument buffer must come from [`spa_alloc`] with its length, fully written; `client`
+/// must be zero or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn spa_run(client: usize, op: u32, args: *mut u8, args_len: usize, bytes: *mut u8, bytes_len: usize) -> u64 {
     // SAFETY: the caller's contract (see above).

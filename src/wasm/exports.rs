@@ -1,14 +1,15 @@
-//! The WebAssembly exports: every protocol decision as a synchronous step for the JavaScript
+//! The module's protocol steps: every protocol decision as a synchronous call for the JavaScript
 //! driver (`driver.js`), which does only the I/O (fetch, WebCrypto, storage, locks, timers) in
-//! the order these steps dictate. Strings, numbers and bytes in; JSON text out; a failure is
-//! thrown as the JSON of the core [`Error`] (`{code, message, error?, error_description?,
-//! error_uri?, status?}`), which the driver turns into a `SpaOAuthError`.
+//! the order these steps dictate. Strings, numbers and bytes in; JSON text out. A failure is the
+//! JSON of the core [`Error`] (`{code, error?, error_description?, error_uri?, status?}`): as the
+//! `Err` of the Rust functions below, and after a `!` in the text [`run`] and [`Client::run`]
+//! return through the C ABI (`abi.rs`); the driver turns it into a `SpaOAuthError`.
 //!
-//! These exports are internal to the package: the public JavaScript API is the driver's
+//! These steps are internal to the package: the public JavaScript API is the driver's
 //! (`AuthClient`, `createPkcePair`, `buildAuthorizationUrl`, `validateIdToken`; docs/js-api.md).
 //! Keeping the asynchronous orchestration in JavaScript instead of Rust futures is a size
-//! measure (BENCHMARKS.md): no wasm-bindgen-futures, no async state machines, no closures, and
-//! one narrow string/bytes interface instead of dozens of JavaScript bindings.
+//! measure (BENCHMARKS.md): no async state machines, no closures, no generated bindings, and one
+//! narrow string/bytes interface.
 
 use alloc::string::String;
 use alloc::vec;
@@ -31,7 +32,7 @@ use crate::core::{pkce, refresh, uri, userinfo};
 
 use super::options::Options;
 
-/// The result of an export: JSON text, or the JSON of the error (thrown in JavaScript).
+/// The result of a step: JSON text, or the JSON of the error.
 type Out = Result<String, String>;
 
 /// The JSON of a core error: the stable code and what the server said. The static message
@@ -380,7 +381,8 @@ impl Client {
     }
 
     /// What WebCrypto needs to verify `id_token` (RFC 7515 §5.2) with the key the JWK Set
-    /// `jwks` designates (algorithm allow-list of this client): see [`verification_input`].
+    /// `jwks` designates (algorithm allow-list of this client): `{importAlg, verifyAlg, jwk, hash,
+    /// signature, data}` (RFC 7518 §3; RFC 8037).
     /// Without `jwks`, only parses the token (`null`): a malformed token or a refused algorithm
     /// is reported before any key is fetched.
     pub fn key(&self, id_token: &str, jwks: Option<Vec<u8>>) -> Out {
@@ -727,7 +729,7 @@ fn read_check(o: &Options) -> Result<IdTokenCheck<'_>, Error> {
     })
 }
 
-/// `validateIdToken`, first step: the verification input (see [`verification_input`]).
+/// `validateIdToken`, first step: the verification input (as [`Client::key`] describes it).
 pub fn check_key(id_token: &str, options: &str) -> Out {
     out(Options::parse(options, true).and_then(|o| check_key_of(id_token, &o, &[])))
 }
