@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 import { startDemo } from '../../www/serve.js';
+import { collectBrowserState } from '../support/browser-state.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
@@ -244,55 +245,10 @@ export async function fullLogin(page, stack, { login = 'alice', deny = false } =
   return waitForAppState(page);
 }
 
-/** Everything the demo origin persisted: web storage, IndexedDB contents, Cache Storage. */
+/** Everything the demo origin persisted: web storage, IndexedDB contents, Cache Storage
+ * (tests/support/browser-state.js), plus the context's cookies. */
 export async function dumpBrowserState(page, context, stack) {
-  const inPage = await page.evaluate(async () => {
-    const webStorage = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => {
-      const k = s.key(i);
-      return [k, s.getItem(k)];
-    }));
-    const databases = indexedDB.databases ? await indexedDB.databases() : [];
-    const idbContents = [];
-    for (const { name } of databases) {
-      // eslint-disable-next-line no-await-in-loop
-      const dump = await new Promise((resolve) => {
-        const open = indexedDB.open(name);
-        open.onerror = () => resolve({ name, error: String(open.error) });
-        open.onsuccess = () => {
-          const db = open.result;
-          const stores = Array.from(db.objectStoreNames);
-          if (!stores.length) { db.close(); resolve({ name, stores: {} }); return; }
-          const tx = db.transaction(stores, 'readonly');
-          const out = {};
-          for (const store of stores) {
-            const req = tx.objectStore(store).getAll();
-            req.onsuccess = () => { out[store] = req.result; };
-          }
-          tx.oncomplete = () => { db.close(); resolve({ name, stores: out }); };
-          tx.onerror = () => { db.close(); resolve({ name, error: String(tx.error) }); };
-        };
-      });
-      idbContents.push(dump);
-    }
-    const cacheEntries = [];
-    if (globalThis.caches) {
-      for (const key of await caches.keys()) {
-        // eslint-disable-next-line no-await-in-loop
-        const cache = await caches.open(key);
-        // eslint-disable-next-line no-await-in-loop
-        for (const req of await cache.keys()) cacheEntries.push(`${key} ${req.url}`);
-      }
-    }
-    return {
-      href: location.href,
-      localStorage: webStorage(localStorage),
-      sessionStorage: webStorage(sessionStorage),
-      indexedDB: { databases, contents: idbContents },
-      cacheStorage: cacheEntries,
-      documentCookie: document.cookie,
-      historyState: JSON.stringify(history.state),
-    };
-  });
+  const inPage = await page.evaluate(collectBrowserState);
   return {
     ...inPage,
     pageUrl: page.url(),

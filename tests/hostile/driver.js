@@ -2,7 +2,7 @@
 // browser), a fresh browser context per flow, the SDK driven directly with page.evaluate on the
 // blank app page, and the leak checks (security catalogue BR-01, BR-03, BR-05) run after every
 // flow. Small helpers are copied from tests/e2e/harness.js rather than imported, so the suites
-// stay independent.
+// stay independent; the in-page state collector is shared (tests/support/browser-state.js).
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { PKG_DIR } from './server.js';
+import { collectBrowserState } from '../support/browser-state.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -244,55 +245,9 @@ export async function authorizeToCallback(authorizeUrl) {
 // --- leak checks ---------------------------------------------------------------------------------
 
 /** Everything the app origin persisted or shows: web storage, IndexedDB, Cache Storage, cookies,
- * URL, history (adapted from tests/e2e/harness.js dumpBrowserState) + CDP navigation history. */
+ * URL, history (tests/support/browser-state.js) + CDP navigation history. */
 export async function dumpBrowserState(tab, server) {
-  const inPage = await tab.page.evaluate(async () => {
-    const webStorage = (s) => Object.fromEntries(Array.from({ length: s.length }, (_, i) => {
-      const k = s.key(i);
-      return [k, s.getItem(k)];
-    }));
-    const databases = indexedDB.databases ? await indexedDB.databases() : [];
-    const idbContents = [];
-    for (const { name } of databases) {
-      // eslint-disable-next-line no-await-in-loop
-      idbContents.push(await new Promise((resolve) => {
-        const open = indexedDB.open(name);
-        open.onerror = () => resolve({ name, error: String(open.error) });
-        open.onsuccess = () => {
-          const db = open.result;
-          const stores = Array.from(db.objectStoreNames);
-          if (!stores.length) { db.close(); resolve({ name, stores: {} }); return; }
-          const tx = db.transaction(stores, 'readonly');
-          const out = {};
-          for (const store of stores) {
-            const req = tx.objectStore(store).getAll();
-            req.onsuccess = () => { out[store] = req.result; };
-          }
-          tx.oncomplete = () => { db.close(); resolve({ name, stores: out }); };
-          tx.onerror = () => { db.close(); resolve({ name, error: String(tx.error) }); };
-        };
-      }));
-    }
-    const cacheEntries = [];
-    if (globalThis.caches) {
-      for (const key of await caches.keys()) {
-        // eslint-disable-next-line no-await-in-loop
-        const cache = await caches.open(key);
-        // eslint-disable-next-line no-await-in-loop
-        for (const req of await cache.keys()) cacheEntries.push(`${key} ${req.url}`);
-      }
-    }
-    return {
-      href: location.href,
-      localStorage: webStorage(localStorage),
-      sessionStorage: webStorage(sessionStorage),
-      indexedDB: { databases, contents: idbContents },
-      cacheStorage: cacheEntries,
-      documentCookie: document.cookie,
-      historyState: JSON.stringify(history.state),
-      title: document.title,
-    };
-  });
+  const inPage = await tab.page.evaluate(collectBrowserState);
   let history = [];
   try {
     const cdp = await tab.context.newCDPSession(tab.page);
