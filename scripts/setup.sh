@@ -22,7 +22,16 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
-# 3. Debian Chromium + ChromeDriver (never a downloaded browser).
+# 3. wasm-pack from crates.io (builds pkg/ and runs the browser tests). The npm `wasm-pack`
+# package downloads a binary at install time from a host this machine kind cannot reach.
+want_pack=0.15.1
+have_pack=$(wasm-pack --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_pack" != "$want_pack" ]; then
+  log "cargo install wasm-pack $want_pack (a few minutes on a fresh machine)"
+  cargo install wasm-pack --version "$want_pack" --force
+fi
+
+# 4. Debian Chromium + ChromeDriver (never a downloaded browser).
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   log "apt-get install chromium chromium-driver"
   $SUDO apt-get update -qq
@@ -33,9 +42,9 @@ if dpkg -s binaryen >/dev/null 2>&1; then
   log "warning: Debian package binaryen is installed; its wasm-opt is ignored here (npm binaryen is used)"
 fi
 
-# 4. npm packages (oidc-provider, playwright-core, binaryen, ...), from the lock file.
+# 5. npm packages (oidc-provider, playwright-core, binaryen, ...), from the lock file.
 if ! [ -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-log "ok: $(rustc --version | cut -d' ' -f1-2), wasm-bindgen $want, $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2), node $(node --version)"
+log "ok: $(rustc --version | cut -d' ' -f1-2), wasm-bindgen $want, wasm-pack $want_pack, $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2), node $(node --version)"

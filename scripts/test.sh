@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of spa-oauth; exits non-zero on the first failure.
-#   1. set-up (idempotent)            4. release build of pkg/ + size budget
-#   2. sans-IO boundary + clippy       5. browser tests (wasm-bindgen-test, headless Chromium)
+#   1. set-up (idempotent)            5. browser tests: wasm-pack test --headless --chrome
+#   2. sans-IO boundary + clippy          (wasm-bindgen-test in Debian Chromium, the Rust API)
 #   3. native core tests (cargo test)  6. Node tests (SSR import) + end-to-end (playwright-core,
-#                                         Debian Chromium, real oidc-provider, the demo)
+#   4. release build of pkg/ (wasm-pack)  Debian Chromium, real oidc-provider, the demo and the
+#      + size budget; the Rust example     Rust example page)
 #                                      7. the hostile authorization server suite (tests/hostile)
 # Fuzzing is not in this path (it needs nightly + cargo-fuzz): fuzz/run.sh; its crashes become
 # unit tests (e.g. src/core/json.rs exponent_at_i32_min).
@@ -21,21 +22,22 @@ if grep -rnE 'wasm_bindgen|js_sys|web_sys' src/core; then
 fi
 echo ok
 
-step "clippy (no unwrap/expect/panic/indexing outside tests)"
+step "clippy (no unwrap/expect/panic/indexing outside tests), native and wasm"
 cargo clippy -q --lib -- -D warnings
-cargo clippy -q --lib --target wasm32-unknown-unknown --no-default-features --features standalone -- -D warnings
+cargo clippy -q --lib --target wasm32-unknown-unknown --features small-alloc -- -D warnings
 
 step "native tests"
-cargo test -q
+cargo test -q --lib
 
-step "build pkg/ (release) and size budget"
+step "build pkg/ (wasm-pack, release) and size budget; the Rust example page"
 bash scripts/build.sh
 node scripts/size.mjs --check
+if [ -f scripts/build-example.sh ]; then bash scripts/build-example.sh; fi
 
-step "browser tests (wasm-bindgen-test in headless Chromium)"
+step "browser tests (wasm-pack test: wasm-bindgen-test in headless Chromium)"
 export CHROMEDRIVER=/usr/bin/chromedriver
-# With the standalone allocator, so the shipped allocator runs under the browser tests too.
-cargo test --target wasm32-unknown-unknown --features standalone --test web --test oidc_web   # (the runner rejects -q)
+# With the small allocator the package ships, so it runs under the browser tests too.
+wasm-pack test --headless --chrome --features small-alloc
 
 step "node tests (SSR import)"
 node --test tests/node/

@@ -35,6 +35,15 @@ pub const CALLBACK_PARAMETERS: &[&str] = &[
     "access_token", "id_token", "token", "response", "refresh_token",
 ];
 
+/// The address to show after a callback at `url` (BBA "Historic Note", catalogue BR-01): `url`
+/// without the query parameters named in [`CALLBACK_PARAMETERS`] (names compared after
+/// percent-decoding, so `c%6Fde` goes too), and without the fragment when it carries tokens.
+/// Every other parameter stays byte for byte; no `?` is left when none stays.
+pub fn cleaned_url(url: &str) -> String {
+    let drop_fragment = AuthorizationResponse::parse(url).is_ok_and(|r| r.fragment_has_tokens());
+    uri::without_params(url, CALLBACK_PARAMETERS, drop_fragment)
+}
+
 impl AuthorizationResponse {
     /// Parses a callback URL (absolute). Errors: [`ErrorCode::CallbackMalformed`] for a URL that
     /// is not absolute, a malformed query, or a parameter repeated (RFC 6749 §3.1).
@@ -138,6 +147,17 @@ impl AuthorizationResponse {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn cleaned_url_removes_only_the_response() {
+        assert_eq!(cleaned_url("https://app.example/cb?code=c&state=s&iss=x"), "https://app.example/cb");
+        assert_eq!(cleaned_url("https://app.example/cb?tab=2&code=c&x=a%20b+c&state=s"), "https://app.example/cb?tab=2&x=a%20b+c");
+        assert_eq!(cleaned_url("https://app.example/cb?c%6Fde=c&keep=1#frag"), "https://app.example/cb?keep=1#frag");
+        assert_eq!(cleaned_url("https://app.example/cb?code=c#access_token=t&state=s"), "https://app.example/cb");
+        assert_eq!(cleaned_url("https://app.example/cb"), "https://app.example/cb");
+        assert_eq!(cleaned_url("https://app.example/cb?state=s&session_state=z&error=e&error_description=d"), "https://app.example/cb");
+    }
+
     use super::*;
     use crate::core::authorize::{authorization_request, AuthorizationRequest, RANDOM_BYTES};
     use crate::core::config::test_config;

@@ -162,8 +162,6 @@ pub enum ErrorCode {
     LoginRequired,
     /// A login callback is already being handled by this client.
     CallbackInProgress,
-    /// The SDK was used before `init()` finished loading the WebAssembly module.
-    NotInitialized,
 }
 
 impl ErrorCode {
@@ -232,7 +230,6 @@ impl ErrorCode {
             NoBrowserContext => "no_browser_context",
             LoginRequired => "login_required",
             CallbackInProgress => "callback_in_progress",
-            NotInitialized => "not_initialized",
         }
     }
 
@@ -301,7 +298,6 @@ impl ErrorCode {
             NoBrowserContext => "this operation needs a browser window",
             LoginRequired => "no valid session; login required",
             CallbackInProgress => "a login callback is already being handled",
-            NotInitialized => "the WebAssembly module is not loaded yet: await init() first",
         }
     }
 }
@@ -421,7 +417,7 @@ pub const ALL: &[ErrorCode] = {
         IssuerMismatch, AudienceMismatch, AzpMismatch, TokenExpired, IatInvalid, NotYetValid, NonceMismatch,
         AtHashMismatch, AuthTimeInvalid, IdTokenChanged, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
-        CallbackInProgress, NotInitialized,
+        CallbackInProgress,
     ]
 };
 
@@ -444,7 +440,7 @@ mod tests {
     #[test]
     fn codes_are_documented_and_unique() {
         let docs = include_str!("../../docs/errors.md");
-        let ts = include_str!("../wasm/spa_oauth.d.ts");
+        let ts = include_str!("../js/types.rs");
         for (i, c) in ALL.iter().enumerate() {
             let s = c.as_str();
             assert!(docs.contains(&alloc::format!("| `{s}` |")), "{s} missing from docs/errors.md");

@@ -135,7 +135,11 @@ fn parse_key(v: &Value) -> Option<Jwk> {
 /// may carry encryption keys or key types we do not use). Errors: [`ErrorCode::JwksInvalid`]
 /// when the document is not a JSON object with a `keys` array.
 pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>> {
-    let v = json::parse(body).map_err(|_| ErrorCode::JwksInvalid)?;
+    jwks_from_value(&json::parse(body).map_err(|_| ErrorCode::JwksInvalid)?)
+}
+
+/// [`parse_jwks`] of a JWK Set already parsed (e.g. one an application passed as an object).
+pub fn jwks_from_value(v: &Value) -> Result<Vec<Jwk>> {
     let Some(Value::Array(keys)) = v.get("keys") else { return Err(ErrorCode::JwksInvalid.into()) };
     Ok(keys.iter().filter_map(parse_key).collect())
 }

@@ -53,6 +53,18 @@ pub fn process_revocation_response(response: HttpResponse<'_>) -> Result<()> {
     }))
 }
 
+/// The `state` of a post-logout redirect at `url` (OIDC RP-Initiated Logout 1.0 §3), if any.
+pub fn logout_state(url: &str) -> Option<String> {
+    let parts = uri::split(url, ErrorCode::CallbackMalformed).ok()?;
+    let pairs = super::form::parse_pairs(parts.query.unwrap_or("")).ok()?;
+    pairs.into_iter().find(|(n, _)| n == "state").map(|(_, v)| v)
+}
+
+/// `url` without its `state` parameter (after a post-logout redirect).
+pub fn without_state(url: &str) -> String {
+    uri::without_params(url, &["state"], false)
+}
+
 /// The RP-Initiated Logout URL (OIDC RP-Initiated Logout §2): `id_token_hint`, `client_id`,
 /// `post_logout_redirect_uri`, `state`. `None` when the provider has no (usable)
 /// `end_session_endpoint` (catalogue LO-04: local logout only, never a `javascript:` or

@@ -22,5 +22,5 @@ pub mod secret;
 pub mod token;
 pub mod uri;
 pub mod userinfo;
-#[cfg(any(test, feature = "std"))]
+#[doc(hidden)]
 pub mod vectors;

@@ -211,3 +211,34 @@ mod tests {
         assert_ne!(base_for_comparison(&c), base_for_comparison(&b));
     }
 }
+
+/// `url` without the query parameters named in `names` (names compared after percent-decoding)
+/// and, when `drop_fragment`, without its fragment. Every other parameter stays byte for byte;
+/// no `?` is left when none stays. (What an address bar should show after a front-channel
+/// response was consumed.)
+pub fn without_params(url: &str, names: &[&str], drop_fragment: bool) -> String {
+    let (rest, fragment) = match url.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (url, None),
+    };
+    let (base, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let mut out = String::from(base);
+    let mut first = true;
+    for segment in query.into_iter().flat_map(|q| q.split('&')) {
+        let raw_name = segment.split('=').next().unwrap_or_default();
+        if super::form::decode_component(raw_name).is_ok_and(|n| names.contains(&n.as_str())) {
+            continue;
+        }
+        out.push(if first { '?' } else { '&' });
+        out.push_str(segment);
+        first = false;
+    }
+    if let (Some(f), false) = (fragment, drop_fragment) {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}

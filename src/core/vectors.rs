@@ -157,26 +157,17 @@ mod tests {
         for (name, src) in sources {
             assert!(!src.contains("after_signature_check"), "{name} constructs VerifiedJws");
         }
-        let exports = include_str!("../wasm/exports.rs");
-        assert_eq!(exports.matches("after_signature_check").count(), 1);
-        let at = exports.find("after_signature_check").unwrap();
-        let owner = exports[..at].rfind("\nfn ").unwrap();
-        assert!(exports[owner..].starts_with("\nfn claims_after_verification("));
-        // Callers of claims_after_verification: `Client::claims` and `check_claims` (steps CLAIMS
-        // and CHECK_CLAIMS of the driver), which the driver runs only after a successful WebCrypto
-        // verification in the same function.
-        assert_eq!(exports.matches("claims_after_verification(").count(), 3);
-        let driver = include_str!("../wasm/driver.js");
-        let calls: alloc::vec::Vec<usize> =
-            driver.match_indices("(CLAIMS,").chain(driver.match_indices("(CHECK_CLAIMS,")).map(|(i, _)| i).collect();
-        assert_eq!(calls.len(), 2);
-        for i in calls {
-            let function = driver[..i].rfind("\n  async ").or_else(|| driver[..i].rfind("\nexport async function")).unwrap();
-            let body = &driver[function..i];
-            assert!(
-                body.contains("if (!(await verifySignature(input))) throw fail(\"signature_invalid\");"),
-                "a claims step is reachable without a signature check: {body}"
-            );
+        // The browser client: the only constructor is `crypto::verify`, which runs WebCrypto's
+        // `verify` and constructs the proof only when it resolved `true`.
+        let crypto = include_str!("../client/crypto.rs");
+        assert_eq!(crypto.matches("after_signature_check").count(), 1);
+        let at = crypto.find("after_signature_check").unwrap();
+        let owner = crypto[..at].rfind("\nasync fn ").unwrap();
+        assert!(crypto[owner..].starts_with("\nasync fn verify_inner("));
+        let body = &crypto[owner..at];
+        assert!(body.contains("Ok(v) if v.as_bool() == Some(true) => Ok(VerifiedJws::"), "the proof is built only after verify() resolved true");
+        for other in [include_str!("../client/mod.rs"), include_str!("../js/lowlevel.rs"), include_str!("../js/mod.rs")] {
+            assert!(!other.contains("after_signature_check"));
         }
     }
 }

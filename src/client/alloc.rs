@@ -1,4 +1,4 @@
-//! A small global allocator for the shipped module (feature `standalone`): power-of-two size
+//! A small global allocator for the npm package's module (feature `small-alloc`): power-of-two size
 //! classes, one free list per class, bump allocation from `memory.grow`. About 1 kB of code
 //! instead of dlmalloc's ~12 kB. It trades memory (up to 2x per block, freed blocks are reused
 //! only within their class) for size — fine for a client that holds a few kilobytes of state.

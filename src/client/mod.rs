@@ -1,0 +1,1120 @@
+//! The client: one [`AuthClient`] per authorization server, owning the session in Rust memory.
+//!
+//! It performs discovery, the authorization request and the code exchange (RFC 6749 §4.1 with
+//! RFC 7636 PKCE), verifies ID tokens with WebCrypto (OIDC Core §3.1.3.7), refreshes with
+//! rotation (RFC 6749 §6; RFC 9700 §4.14.2) — one request per tab however many callers ask
+//! (single flight), one refresher across the tabs of an origin (Web Locks) with the outcome
+//! shared over a `BroadcastChannel` — renews on expiry and on wake-up events, restores a
+//! session after a reload (another tab, else one top-level `prompt=none` redirect), calls
+//! UserInfo (OIDC Core §5.3), revokes (RFC 7009) and logs out (OIDC RP-Initiated Logout 1.0).
+//!
+//! Every protocol decision is the [`core`](crate::core)'s; this module does the I/O through
+//! `web-sys`/`js-sys` in the order those decisions dictate. Tokens never leave it except as
+//! the return value of [`AuthClient::access_token`], and never reach storage, a URL or a log.
+//!
+//! ```no_run
+//! use spa_oauth::{AuthClient, ClientOptions, LoginOptions};
+//! # async fn app() -> Result<(), spa_oauth::Error> {
+//! let auth = AuthClient::create(ClientOptions::new("https://login.example.com", "my-spa", "https://app.example.com/")).await?;
+//! if auth.is_redirect_callback(None) {
+//!     auth.handle_redirect_callback(None).await?;
+//! } else if !auth.restore_session(true).await? {
+//!     auth.login_with_redirect(&LoginOptions::default())?;
+//! }
+//! let token = auth.access_token().await?; // memory, or one refresh for all callers and tabs
+//! # let _ = token; Ok(()) }
+//! ```
+
+#[cfg(feature = "small-alloc")]
+mod alloc;
+mod crypto;
+mod http;
+mod options;
+mod storage;
+mod sys;
+mod tabs;
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// A boxed future: awaiting it in several places does not copy its state machine into each
+/// caller (a size measure).
+pub(crate) type LocalFuture<'a, T> = core::pin::Pin<Box<dyn core::future::Future<Output = T> + 'a>>;
+
+/// Runs a boxed future as a promise (one instantiation of `future_to_promise` for the crate).
+pub(crate) fn spawn(f: LocalFuture<'static, Result<JsValue, JsValue>>) -> Promise {
+    future_to_promise(f)
+}
+use web_sys::BroadcastChannel;
+
+pub use options::{ClientOptions, LoginOptions, LogoutOptions};
+
+use crate::core::authorize::{self, PendingAuthorization};
+use crate::core::callback::{self, AuthorizationResponse};
+use crate::core::challenge::with_challenge;
+use crate::core::config::ClientConfig;
+use crate::core::error::{Error, ErrorCode, ServerDetail};
+use crate::core::id_token::{self, DEFAULT_MAX_IAT_AGE};
+use crate::core::json::{self, Value};
+use crate::core::jwk::{self, Jwk};
+use crate::core::jws;
+use crate::core::logout::{self, TokenTypeHint};
+use crate::core::secret::{AccessToken, IdToken, RefreshToken};
+use crate::core::token::{self, HttpRequest, TokenResponsePolicy};
+use crate::core::{pkce, refresh, uri, userinfo};
+
+pub(crate) use crypto::check_id_token;
+pub(crate) use sys::random;
+
+#[cfg(feature = "small-alloc")]
+#[global_allocator]
+static ALLOCATOR: alloc::SizeClassAlloc = alloc::SizeClassAlloc::new();
+
+const FIRST_RETRY_MS: f64 = 2000.0;
+const MAX_RETRY_MS: f64 = 60_000.0;
+const JWKS_MAX_AGE_MS: f64 = 600_000.0;
+const JWKS_REFETCH_COOLDOWN_MS: f64 = 60_000.0;
+const TAB_ANSWER_MS: f64 = 250.0;
+const SILENT_GUARD_SECONDS: u64 = 120;
+const LOGOUT_STATE_SECONDS: u64 = 600;
+
+/// What happened to the session (see [`AuthClient::on`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// New tokens: from this tab's refresh or from another tab.
+    TokenRefreshed {
+        /// Access-token expiry, milliseconds since the epoch, when known.
+        expires_at: Option<f64>,
+        /// Where the tokens came from.
+        source: RefreshSource,
+    },
+    /// The refresh token was refused (`invalid_grant`) or a refreshed ID token named another
+    /// authentication: the session is over in every tab.
+    SessionExpired,
+    /// This or another tab logged out.
+    LoggedOut,
+    /// A background failure (refresh, revocation) that did not end the session.
+    Error(Error),
+}
+
+/// Where new tokens came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshSource {
+    /// This tab's refresh request (RFC 6749 §6).
+    Refresh,
+    /// Another tab of this origin (over the `BroadcastChannel`).
+    Tab,
+}
+
+/// A subscription made by [`AuthClient::on`], for [`AuthClient::off`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subscription(u64);
+
+/// Result of [`AuthClient::handle_redirect_callback`].
+#[derive(Clone, Debug)]
+pub struct CallbackResult {
+    /// Granted scope (RFC 6749 §5.1; the requested scope when the server omitted it).
+    pub scope: String,
+    /// Access-token expiry in milliseconds since the epoch, when the server gave a lifetime.
+    pub expires_at: Option<f64>,
+}
+
+/// The tokens of a session (memory only).
+#[derive(Clone)]
+pub(crate) struct Session {
+    pub(crate) at: AccessToken,
+    pub(crate) rt: Option<RefreshToken>,
+    pub(crate) idt: Option<IdToken>,
+    /// Validated ID-token claims, JSON text.
+    pub(crate) claims: Option<String>,
+    /// Access-token expiry, ms since the epoch.
+    pub(crate) exp: Option<f64>,
+    pub(crate) scope: String,
+    /// When the token response arrived, ms.
+    pub(crate) obtained: f64,
+}
+
+impl Session {
+    fn fresh(&self, now: f64, margin: f64) -> bool {
+        self.exp.is_none_or(|exp| exp - now > margin)
+    }
+
+    fn same_rt(&self, other: Option<&Session>) -> bool {
+        let a = self.rt.as_ref().map(RefreshToken::expose);
+        let b = other.and_then(|o| o.rt.as_ref()).map(RefreshToken::expose);
+        a == b
+    }
+}
+
+fn sub_of(claims: Option<&str>) -> Option<String> {
+    let v = json::parse(claims?.as_bytes()).ok()?;
+    v.get("sub").and_then(Value::as_str).map(String::from)
+}
+
+/// A refresh in flight: its completion (a promise) and its outcome.
+struct Flight {
+    done: Promise,
+    result: Rc<RefCell<Option<Result<AccessToken, Error>>>>,
+}
+
+type Handler = Rc<dyn Fn(&Event)>;
+
+#[derive(Default)]
+struct State {
+    live: bool,
+    session: Option<Rc<Session>>,
+    userinfo: Option<String>,
+    jwks: Option<(Rc<Vec<Jwk>>, f64)>,
+    kid_refetch: f64,
+    in_callback: bool,
+    refreshing: Option<Rc<Flight>>,
+    retry_ms: f64,
+    not_before: f64,
+    peers: bool,
+    handlers: Vec<(u64, Handler)>,
+    next_handler: u64,
+    channel: Option<BroadcastChannel>,
+    timer: Option<JsValue>,
+    closures: Option<tabs::Listeners>,
+}
+
+pub(crate) struct Inner {
+    config: ClientConfig,
+    scope: String,
+    policy: TokenResponsePolicy,
+    timeout_ms: u32,
+    margin_ms: f64,
+    name: String,
+    tab: String,
+    st: RefCell<State>,
+}
+
+/// An OAuth 2.0 / OpenID Connect client for one authorization server (RFC 6749 §4.1 with RFC
+/// 7636 PKCE, OpenID Connect Core 1.0), for a browser page. Cheap to clone: clones share one
+/// session. Made by [`AuthClient::create`].
+#[derive(Clone)]
+pub struct AuthClient {
+    inner: Rc<Inner>,
+}
+
+impl core::fmt::Debug for AuthClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never the tokens.
+        f.debug_struct("AuthClient").field("issuer", &self.inner.config.issuer).field("client_id", &self.inner.config.client_id).finish_non_exhaustive()
+    }
+}
+
+impl AuthClient {
+    /// Creates a client. Without both endpoints it reads the provider metadata first (OIDC
+    /// Discovery §4, or RFC 8414 §3): the metadata `issuer` must equal the configured one
+    /// exactly, endpoints must be https (loopback excepted), redirects are not followed.
+    /// Errors: `invalid_config`, `insecure_endpoint`, `discovery_invalid`,
+    /// `discovery_issuer_mismatch`, `metadata_missing`, `network_error`, `timeout`,
+    /// `redirect_refused`.
+    pub async fn create(options: ClientOptions) -> Result<AuthClient, Error> {
+        let (scope, discovery) = options.check()?;
+        let metadata = match discovery {
+            Some(url) => {
+                let r = http::send(&http::get(&url), options.timeout_ms).await.map_err(|e| match e.code {
+                    ErrorCode::NetworkError | ErrorCode::Timeout | ErrorCode::RedirectRefused => e,
+                    _ => ErrorCode::DiscoveryInvalid.into(),
+                })?;
+                if r.status != 200 {
+                    return Err(ErrorCode::DiscoveryInvalid.into());
+                }
+                Some(r.body)
+            }
+            None => None,
+        };
+        let config = options.config(metadata.as_deref())?;
+        let tab = pkce::base64url(&sys::random(12)?);
+        let name = ["spa-oauth ", config.issuer.as_str(), " ", config.client_id.as_str()].concat();
+        let inner = Rc::new(Inner {
+            config,
+            scope,
+            policy: options.policy(),
+            timeout_ms: options.timeout_ms,
+            margin_ms: f64::from(options.refresh_margin_seconds) * 1000.0,
+            name,
+            tab,
+            st: RefCell::new(State { live: true, retry_ms: FIRST_RETRY_MS, kid_refetch: f64::NEG_INFINITY, ..State::default() }),
+        });
+        tabs::attach(&inner);
+        Ok(AuthClient { inner })
+    }
+
+    /// Detaches the client: page listeners, channel and timer removed, session dropped from
+    /// memory. Every later call fails or reports no session. (Dropping the last clone does the
+    /// same.)
+    pub fn close(&self) {
+        self.inner.detach();
+    }
+
+    // ---------------------------------------------------------------- login
+
+    /// Starts a login (RFC 6749 §4.1.1, RFC 7636 §4.3, OIDC Core §3.1.2.1): stores the login
+    /// transaction (state, nonce, verifier; `sessionStorage`, 10 minutes, single use) and
+    /// navigates to the authorization endpoint. Errors: `protocol_parameter_override`,
+    /// `invalid_config`, `storage_unavailable`, `crypto_unavailable`, `no_browser_context`.
+    pub fn login_with_redirect(&self, options: &LoginOptions) -> Result<(), Error> {
+        sys::navigate(&self.inner.begin(options, false)?)
+    }
+
+    /// Like [`Self::login_with_redirect`] but returns the URL instead of navigating.
+    pub fn create_authorization_url(&self, options: &LoginOptions) -> Result<String, Error> {
+        self.inner.begin(options, false)
+    }
+
+    /// True when `url` (default: the current location) is an authorization response for this
+    /// client: at the redirect URI, with `state` and `code` or `error`.
+    pub fn is_redirect_callback(&self, url: Option<&str>) -> bool {
+        let here;
+        let url = match url {
+            Some(u) => u,
+            None => match sys::here_opt() {
+                Some(h) => {
+                    here = h;
+                    &here
+                }
+                None => return false,
+            },
+        };
+        self.inner.st.borrow().live && self.inner.is_callback(url)
+    }
+
+    /// Completes a login (RFC 6749 §4.1.2, §4.1.3; RFC 9207; OIDC Core §3.1.3.7): validates the
+    /// response at `url` (default: the current location) against the stored transaction,
+    /// removes `code`, `state`, `iss`, `session_state` from the address bar, exchanges the code
+    /// and keeps the tokens in memory. Errors: every callback, token-response and ID-token code;
+    /// `callback_in_progress` while another call runs; `login_required` for a silent restore the
+    /// provider answered with an interaction error.
+    pub async fn handle_redirect_callback(&self, url: Option<&str>) -> Result<CallbackResult, Error> {
+        let url = match url {
+            Some(u) => String::from(u),
+            None => sys::here()?,
+        };
+        {
+            let mut st = self.inner.st.borrow_mut();
+            if st.in_callback {
+                return Err(ErrorCode::CallbackInProgress.into());
+            }
+            st.in_callback = true;
+        }
+        let r = self.inner.callback(&url).await;
+        self.inner.st.borrow_mut().in_callback = false;
+        r
+    }
+
+    // ---------------------------------------------------------------- session
+
+    /// True when an unexpired access token is in memory.
+    pub fn is_authenticated(&self) -> bool {
+        self.inner.st.borrow().session.as_ref().is_some_and(|s| s.fresh(sys::now_ms(), 0.0))
+    }
+
+    /// Access-token expiry in milliseconds since the epoch; `None` when unknown or logged out.
+    pub fn token_expiry(&self) -> Option<f64> {
+        self.inner.st.borrow().session.as_ref().and_then(|s| s.exp)
+    }
+
+    /// The granted scope (RFC 6749 §5.1, §3.3); `None` when logged out.
+    pub fn granted_scope(&self) -> Option<String> {
+        self.inner.st.borrow().session.as_ref().map(|s| s.scope.clone())
+    }
+
+    /// The validated claims of the current ID token (signature verified with WebCrypto, claims
+    /// checked per OIDC Core §3.1.3.7), or `None`.
+    pub fn id_token_claims(&self) -> Option<Value> {
+        let claims = self.inner.st.borrow().session.as_ref()?.claims.clone()?;
+        json::parse(claims.as_bytes()).ok()
+    }
+
+    /// The last UserInfo response of this session ([`Self::user_info`]), if any.
+    pub fn last_user_info(&self) -> Option<Value> {
+        let info = self.inner.st.borrow().userinfo.clone()?;
+        json::parse(info.as_bytes()).ok()
+    }
+
+    /// The ID-token claims merged with the last UserInfo response (which wins), or `None`.
+    pub fn user(&self) -> Option<Value> {
+        let mut claims = self.id_token_claims()?;
+        let info = self.inner.st.borrow().userinfo.clone();
+        if let (Value::Object(members), Some(Ok(Value::Object(extra)))) = (&mut claims, info.map(|i| json::parse(i.as_bytes()))) {
+            for (k, v) in extra {
+                match members.iter_mut().find(|(n, _)| *n == k) {
+                    Some(slot) => slot.1 = v,
+                    None => members.push((k, v)),
+                }
+            }
+        }
+        Some(claims)
+    }
+
+    /// The access token (send it only in the `Authorization` header, RFC 6750 §2.1): the one in
+    /// memory while it has more than the refresh margin left, else a refreshed one (RFC 6749 §6;
+    /// one request however many callers and tabs ask at once). Errors: `login_required` when
+    /// there is no session or the refresh token was refused (then [`Event::SessionExpired`]);
+    /// a transient failure hands out the still-valid token and retries with backoff.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        self.inner.access_token().await
+    }
+
+    /// Calls the UserInfo endpoint (OIDC Core §5.3) with the access token in the
+    /// `Authorization` header: the claims (`sub` must equal the ID token's). Errors:
+    /// `login_required`, `metadata_missing`, `userinfo_invalid`, `userinfo_sub_mismatch`,
+    /// `network_error`, `timeout`, `redirect_refused`.
+    pub async fn user_info(&self) -> Result<Value, Error> {
+        let text = self.inner.user_info().await?;
+        json::parse(text.as_bytes()).map_err(|_| ErrorCode::UserinfoInvalid.into())
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// Subscribes `handler` to the session's [`Event`]s.
+    pub fn on(&self, handler: impl Fn(&Event) + 'static) -> Subscription {
+        let mut st = self.inner.st.borrow_mut();
+        st.next_handler += 1;
+        let id = st.next_handler;
+        st.handlers.push((id, Rc::new(handler)));
+        Subscription(id)
+    }
+
+    /// Ends a subscription made by [`Self::on`].
+    pub fn off(&self, subscription: Subscription) {
+        self.inner.st.borrow_mut().handlers.retain(|(id, _)| *id != subscription.0);
+    }
+
+    // ---------------------------------------------------------------- restore and logout
+
+    /// Restores the session after a reload (tokens live in memory only): from another open tab
+    /// of this origin if one has it; otherwise, when `silent`, one top-level `prompt=none`
+    /// authorization redirect (no iframe, no third-party cookies), at most once per two minutes.
+    /// True when a session is here now; false otherwise (or while the redirect starts).
+    pub async fn restore_session(&self, silent: bool) -> Result<bool, Error> {
+        self.inner.restore(silent).await
+    }
+
+    /// Logs out (OIDC RP-Initiated Logout 1.0): memory in every tab first, then RFC 7009
+    /// revocation of the refresh and access tokens (a failure fires [`Event::Error`] and, when
+    /// the page does not navigate away, is returned as `revocation_failed`; the local logout
+    /// stands), then the `end_session_endpoint` with `id_token_hint`, `client_id`,
+    /// `post_logout_redirect_uri` and a `state` that [`Self::handle_logout_callback`] checks.
+    pub async fn logout(&self, options: &LogoutOptions) -> Result<(), Error> {
+        self.inner.logout(options).await
+    }
+
+    /// After an RP-initiated logout: true when `url` (default: the current location) carries
+    /// the `state` of a logout started in this tab (catalogue LO-01, LO-02). Removes `state`
+    /// from the address bar.
+    pub fn handle_logout_callback(&self, url: Option<&str>) -> bool {
+        let Some(url) = url.map(String::from).or_else(sys::here_opt) else { return false };
+        let state = logout::logout_state(&url);
+        sys::replace_url(&url, &logout::without_state(&url));
+        state.is_some_and(|s| storage::mark_age("logout", &s, sys::secs(sys::now_secs()), true).is_some_and(|age| age <= LOGOUT_STATE_SECONDS))
+    }
+}
+
+/// What an accepted authorization response leads to.
+struct Accepted {
+    request: HttpRequest,
+    scope: String,
+    nonce: Option<String>,
+    max_age: Option<u64>,
+    expect_id_token: bool,
+}
+
+impl Inner {
+    fn live(&self) -> Result<(), Error> {
+        if self.st.borrow().live {
+            Ok(())
+        } else {
+            Err(ErrorCode::InvalidConfig.into())
+        }
+    }
+
+    fn margin(&self, s: &Session) -> f64 {
+        let lifetime = s.exp.map_or(f64::INFINITY, |e| e - s.obtained);
+        if self.margin_ms >= lifetime {
+            (lifetime / 2.0).max(0.0)
+        } else {
+            self.margin_ms
+        }
+    }
+
+    pub(crate) fn emit(&self, event: &Event) {
+        let handlers: Vec<Handler> = self.st.borrow().handlers.iter().map(|(_, h)| h.clone()).collect();
+        for h in handlers {
+            h(event);
+        }
+    }
+
+    // ------------------------------------------------------------ login
+
+    fn begin(&self, options: &LoginOptions, silent: bool) -> Result<String, Error> {
+        self.live()?;
+        let mut request = options.request(&self.scope);
+        if silent {
+            request.extra.push(("prompt".into(), "none".into()));
+        }
+        let random = sys::random(authorize::RANDOM_BYTES)?;
+        let now = sys::secs(sys::now_secs());
+        let (url, pending) = authorize::authorization_request(&self.config, &request, &random, now)?;
+        storage::sweep(now, None);
+        storage::put(&[storage::TXN_PREFIX, pending.state.expose()].concat(), &pending.to_storage_string())?;
+        Ok(url)
+    }
+
+    fn is_callback(&self, url: &str) -> bool {
+        let Ok(response) = AuthorizationResponse::parse(url) else { return false };
+        let Ok(redirect) = uri::split(&self.config.redirect_uri, ErrorCode::InvalidConfig) else { return false };
+        let Ok(here) = uri::split(url, ErrorCode::CallbackMalformed) else { return false };
+        response.looks_like_callback() && uri::base_for_comparison(&redirect) == uri::base_for_comparison(&here)
+    }
+
+    fn accept(&self, url: &str, now: u64) -> Result<Accepted, Error> {
+        let response = AuthorizationResponse::parse(url)?;
+        let stored = storage::take(&[storage::TXN_PREFIX, response.state()?].concat())?;
+        // A malformed stored record reads as absent (state_mismatch below).
+        let pending = stored.and_then(|p| PendingAuthorization::from_storage_string(&p).ok());
+        let silent = pending.as_ref().is_some_and(|p| p.prompt_none);
+        let code = response.validate(&self.config, pending.as_ref(), now).map_err(|e| {
+            // OIDC Core §3.1.2.6: a silent restore answered "the user must interact" → not logged in.
+            let interaction = matches!(e.error(), Some("login_required" | "interaction_required" | "consent_required" | "account_selection_required"));
+            if silent && e.code == ErrorCode::AuthorizationError && interaction {
+                Error::with_detail(ErrorCode::LoginRequired, ServerDetail {
+                    error: e.error().map(String::from),
+                    error_description: e.error_description().map(String::from),
+                    ..Default::default()
+                })
+            } else {
+                e
+            }
+        })?;
+        let pending = pending.ok_or(ErrorCode::StateMismatch)?;
+        let request = token::authorization_code_request(&self.config, &pending, &code)?;
+        Ok(Accepted {
+            request,
+            expect_id_token: token::expects_id_token(&pending.scope),
+            nonce: pending.nonce.as_ref().map(|n| String::from(n.expose())),
+            max_age: pending.max_age,
+            scope: pending.scope,
+        })
+    }
+
+    fn callback<'a>(self: &'a Rc<Self>, url: &'a str) -> LocalFuture<'a, Result<CallbackResult, Error>> {
+        Box::pin(self.callback_inner(url))
+    }
+
+    async fn callback_inner(self: &Rc<Self>, url: &str) -> Result<CallbackResult, Error> {
+        self.live()?;
+        let now = sys::secs(sys::now_secs());
+        let accepted = self.accept(url, now);
+        // BBA "Historic Note", catalogue BR-01: the response leaves the address bar before
+        // anything else runs (the fragment too when it carries tokens).
+        sys::replace_url(url, &callback::cleaned_url(url));
+        let accepted = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // The flow is spent: drop every transaction of this client in this tab.
+                storage::sweep(now, Some(&self.config.client_id));
+                return Err(e);
+            }
+        };
+        let r = http::send(&accepted.request, self.timeout_ms).await?;
+        let received_at = sys::now_ms();
+        let t = token::process_token_response(r.response(), &accepted.scope, accepted.expect_id_token, received_at / 1000.0, self.policy)
+            .map_err(|e| with_challenge(e, r.challenge.as_deref()))?;
+        let claims = match &t.id_token {
+            Some(idt) => Some(self.verify_id_token(idt.expose(), accepted.nonce.as_deref(), false, accepted.max_age, t.access_token.expose()).await?),
+            None => None,
+        };
+        self.live()?;
+        let session = Session {
+            exp: t.expires_at.map(ms),
+            at: t.access_token,
+            rt: t.refresh_token,
+            idt: t.id_token,
+            claims,
+            scope: t.scope,
+            obtained: received_at,
+        };
+        storage::mark_age("silent", &self.config.client_id, 0, true);
+        let result = CallbackResult { scope: session.scope.clone(), expires_at: session.exp };
+        // Replace the session only now that everything checked out (never half-applied).
+        {
+            let mut st = self.st.borrow_mut();
+            st.session = Some(Rc::new(session));
+            st.userinfo = None;
+        }
+        self.broadcast();
+        self.schedule();
+        Ok(result)
+    }
+
+    // ------------------------------------------------------------ ID tokens
+
+    fn fetch_jwks<'a>(&'a self) -> LocalFuture<'a, Result<Rc<Vec<Jwk>>, Error>> {
+        Box::pin(self.fetch_jwks_inner())
+    }
+
+    async fn fetch_jwks_inner(&self) -> Result<Rc<Vec<Jwk>>, Error> {
+        let url = self.config.jwks_uri.as_deref().ok_or(ErrorCode::MetadataMissing)?;
+        let r = http::send(&http::get(url), self.timeout_ms).await?;
+        if r.status != 200 {
+            // Catalogue JW-08: fail closed.
+            return Err(Error::with_detail(ErrorCode::JwksInvalid, ServerDetail { status: Some(r.status), ..Default::default() }));
+        }
+        let keys = Rc::new(jwk::parse_jwks(&r.body)?);
+        self.st.borrow_mut().jwks = Some((keys.clone(), sys::now_ms()));
+        Ok(keys)
+    }
+
+    /// Signature with WebCrypto (keys: cached, else a fresh JWK Set; an unknown `kid` refetches
+    /// once per cooldown, so a rotation is survived and a kid flood is not amplified), then the
+    /// claims (OIDC Core §3.1.3.7; §12.2 with `nonce_optional` for refreshed tokens): the
+    /// validated claims JSON.
+    fn verify_id_token<'a>(&'a self, idt: &'a str, nonce: Option<&'a str>, nonce_optional: bool, max_age: Option<u64>, access_token: &'a str) -> LocalFuture<'a, Result<String, Error>> {
+        Box::pin(self.verify_id_token_inner(idt, nonce, nonce_optional, max_age, access_token))
+    }
+
+    async fn verify_id_token_inner(&self, idt: &str, nonce: Option<&str>, nonce_optional: bool, max_age: Option<u64>, access_token: &str) -> Result<String, Error> {
+        // A malformed token or a refused algorithm is reported before any key is fetched.
+        let parsed = jws::parse_compact(idt, &self.config.id_token_algs)?;
+        let cached = self.st.borrow().jwks.clone();
+        let mut keys = None;
+        if let Some((k, at)) = cached {
+            if sys::now_ms() - at < JWKS_MAX_AGE_MS {
+                match jwk::select_key(&k, &parsed) {
+                    Ok(_) => keys = Some(k),
+                    Err(e) => {
+                        let now = sys::now_ms();
+                        let mut st = self.st.borrow_mut();
+                        if e.code != ErrorCode::KeyNotFound || now - st.kid_refetch < JWKS_REFETCH_COOLDOWN_MS {
+                            return Err(e);
+                        }
+                        st.kid_refetch = now;
+                    }
+                }
+            }
+        }
+        let keys = match keys {
+            Some(k) => k,
+            None => self.fetch_jwks().await?,
+        };
+        let expect = id_token::Expectations {
+            issuer: &self.config.issuer,
+            client_id: &self.config.client_id,
+            trusted_audiences: &self.config.trusted_audiences,
+            nonce,
+            nonce_optional,
+            max_age,
+            access_token_hash: None,
+            now: sys::secs(sys::now_secs()),
+            clock_tolerance: self.config.clock_tolerance,
+            max_iat_age: DEFAULT_MAX_IAT_AGE,
+        };
+        crypto::check_id_token(parsed, &keys, expect, Some(access_token)).await.map(|c| c.json)
+    }
+
+    // ------------------------------------------------------------ tabs and timers
+
+    fn post(&self, kind: &str, session: Option<&Session>) {
+        let channel = self.st.borrow().channel.clone();
+        if let Some(c) = channel {
+            let _ = c.post_message(&tabs::message(kind, &self.tab, session));
+        }
+    }
+
+    fn broadcast(&self) {
+        let s = self.st.borrow().session.clone();
+        if let Some(s) = s {
+            self.post("session", Some(&s));
+        }
+    }
+
+    /// Drops the session, cached UserInfo and renewal timer of this tab; true if there was a
+    /// session.
+    fn clear(&self) -> bool {
+        let had = {
+            let mut st = self.st.borrow_mut();
+            st.userinfo = None;
+            st.session.take().is_some()
+        };
+        self.set_timer(None);
+        had
+    }
+
+    fn set_timer(&self, ms: Option<f64>) {
+        let mut st = self.st.borrow_mut();
+        if let Some(t) = st.timer.take() {
+            sys::clear_timeout(&t);
+        }
+        if let (Some(ms), true) = (ms, st.live) {
+            if let Some(cb) = st.closures.as_ref().map(|c| c.timer.clone()) {
+                st.timer = Some(sys::set_timeout(&cb, ms.clamp(0.0, 2_147_483_647.0)));
+            }
+        }
+    }
+
+    /// Arms the renewal timer on the absolute expiry minus the margin (hidden tabs' timers may
+    /// be throttled: [`Self::check`] also runs on every wake-up).
+    fn schedule(&self) {
+        let s = self.st.borrow().session.clone();
+        // A little late: a timer that fires before the due instant would find nothing to do.
+        let due = s.and_then(|s| match (&s.rt, s.exp) {
+            (Some(_), Some(exp)) => Some(exp - self.margin(&s) - sys::now_ms() + 101.0),
+            _ => None,
+        });
+        self.set_timer(due);
+    }
+
+    /// Renews when due (timer, wake-up), else re-arms the timer.
+    pub(crate) fn check(self: &Rc<Self>) {
+        let (live, s, not_before, refreshing) = {
+            let st = self.st.borrow();
+            (st.live, st.session.clone(), st.not_before, st.refreshing.is_some())
+        };
+        if !live {
+            return;
+        }
+        let now = sys::now_ms();
+        let due = s.as_ref().is_some_and(|s| s.rt.is_some() && !s.fresh(now, self.margin(s)));
+        if due && now >= not_before {
+            // The flight runs on its own; its outcome reaches the app through events.
+            drop(self.refresh());
+        } else if !refreshing && now >= not_before {
+            self.schedule();
+        }
+    }
+
+    // ------------------------------------------------------------ access tokens and refresh
+
+    async fn access_token(self: &Rc<Self>) -> Result<AccessToken, Error> {
+        let (s, not_before) = {
+            let st = self.st.borrow();
+            (st.session.clone(), st.not_before)
+        };
+        let s = s.ok_or(ErrorCode::LoginRequired)?;
+        let t = sys::now_ms();
+        if s.fresh(t, self.margin(&s)) {
+            return Ok(s.at.clone());
+        }
+        let valid = s.fresh(t, 0.0);
+        if s.rt.is_some() {
+            // After a failed refresh, callers get the still-valid token until the backoff ends.
+            if valid && t < not_before {
+                return Ok(s.at.clone());
+            }
+            return self.refresh().await;
+        }
+        if valid {
+            return Ok(s.at.clone());
+        }
+        Err(ErrorCode::LoginRequired.into())
+    }
+
+    /// Starts a refresh, or joins the one in flight (single flight in this tab).
+    fn refresh(self: &Rc<Self>) -> impl core::future::Future<Output = Result<AccessToken, Error>> + 'static {
+        let existing = self.st.borrow().refreshing.clone();
+        let flight = match existing {
+            Some(f) => f,
+            None => {
+                let result = Rc::new(RefCell::new(None));
+                let (inner, out) = (self.clone(), result.clone());
+                let done = spawn(Box::pin(async move {
+                    let r = inner.across_tabs().await;
+                    *out.borrow_mut() = Some(r);
+                    inner.st.borrow_mut().refreshing = None;
+                    Ok(JsValue::UNDEFINED)
+                }));
+                let f = Rc::new(Flight { done, result });
+                self.st.borrow_mut().refreshing = Some(f.clone());
+                f
+            }
+        };
+        async move {
+            let _ = JsFuture::from(flight.done.clone()).await;
+            let r = flight.result.borrow().clone();
+            r.unwrap_or_else(|| Err(ErrorCode::LoginRequired.into()))
+        }
+    }
+
+    /// Holds the origin-wide Web Lock while refreshing, so exactly one tab presents the refresh
+    /// token; the others receive the outcome over the channel while they wait.
+    fn across_tabs<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(self.across_tabs_inner())
+    }
+
+    async fn across_tabs_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
+        let release: Function = sys::lock(&self.name).await;
+        let peers = self.st.borrow().peers;
+        if peers {
+            self.catch_up().await;
+        }
+        let r = self.refresh_locked().await;
+        if let Err(e) = &r {
+            if e.code != ErrorCode::LoginRequired {
+                self.emit(&Event::Error(e.clone()));
+            }
+        }
+        let _ = release.call0(&JsValue::UNDEFINED);
+        r
+    }
+
+    /// With the lock held, wait (≤ 150 ms, only with other tabs) for their newest session: the
+    /// lock can be granted before the previous holder's broadcast is delivered, and a hello
+    /// round trip cannot overtake it (a channel delivers one sender's messages in order).
+    async fn catch_up(&self) {
+        let ok = || {
+            let st = self.st.borrow();
+            st.session.as_ref().is_some_and(|s| s.fresh(sys::now_ms(), self.margin(s)))
+        };
+        if ok() {
+            return;
+        }
+        self.post("hello", None);
+        let mut waited = 0.0;
+        while waited < 150.0 && !ok() {
+            sys::sleep(10.0).await;
+            waited += 10.0;
+        }
+    }
+
+    fn refresh_locked<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(self.refresh_locked_inner())
+    }
+
+    async fn refresh_locked_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
+        self.live()?;
+        let s = self.st.borrow().session.clone().ok_or(ErrorCode::LoginRequired)?;
+        // Another tab may have refreshed while we waited for the lock.
+        if s.fresh(sys::now_ms(), self.margin(&s)) {
+            return Ok(s.at.clone());
+        }
+        let rt = s.rt.clone().ok_or(ErrorCode::LoginRequired)?;
+        let request = refresh::refresh_request(&self.config, &rt)?;
+        let r = match http::send(&request, self.timeout_ms).await {
+            Ok(r) => r,
+            Err(e) => return self.transient(e),
+        };
+        if r.status >= 500 {
+            return self.transient(Error::with_detail(ErrorCode::TokenResponseStatus, ServerDetail { status: Some(r.status), ..Default::default() }));
+        }
+        let received_at = sys::now_ms();
+        let t = token::process_token_response(r.response(), &s.scope, false, received_at / 1000.0, self.policy).map_err(|e| with_challenge(e, r.challenge.as_deref()));
+        let t = match t {
+            Ok(t) => t,
+            Err(e) if e.code == ErrorCode::TokenError && e.error() == Some("invalid_grant") => {
+                // Catalogue RT-03: revoked, expired or reused: the session is over, in every
+                // tab. No retry.
+                self.expire();
+                return Err(Error::with_detail(ErrorCode::LoginRequired, ServerDetail {
+                    error: e.error().map(String::from),
+                    error_description: e.error_description().map(String::from),
+                    status: e.status(),
+                    ..Default::default()
+                }));
+            }
+            // Any other refusal or malformed answer: keep the session, back off, report.
+            Err(e) => return self.transient(e),
+        };
+        // The session may have ended while the request was in flight (logout here or elsewhere).
+        if !s.same_rt(self.st.borrow().session.as_deref()) {
+            return Err(ErrorCode::LoginRequired.into());
+        }
+        let mut claims = None;
+        if let Some(idt) = &t.id_token {
+            let nonce = s.claims.as_deref().and_then(|c| json::parse(c.as_bytes()).ok()).and_then(|v| v.get("nonce").and_then(Value::as_str).map(String::from));
+            let c = match self.verify_id_token(idt.expose(), nonce.as_deref(), true, None, t.access_token.expose()).await {
+                Ok(c) => c,
+                // Catalogue RT-09: the whole response is discarded; the session stays as it was.
+                Err(e) => return self.transient(e),
+            };
+            if let Some(prev) = &s.claims {
+                if let Err(e) = same_authentication(prev, &c) {
+                    // Catalogue RT-05/06/07: never a silent user switch.
+                    self.expire();
+                    return Err(e);
+                }
+            }
+            claims = Some(c);
+        }
+        let current = self.st.borrow().session.clone();
+        let Some(current) = current.filter(|c| s.same_rt(Some(c))) else {
+            return Err(ErrorCode::LoginRequired.into());
+        };
+        // RFC 6749 §6: a new refresh token replaces the old one (rotation), none keeps it
+        // (catalogue RT-01/02).
+        let session = Session {
+            exp: t.expires_at.map(ms),
+            at: t.access_token,
+            rt: t.refresh_token.or_else(|| current.rt.clone()),
+            idt: t.id_token.or_else(|| current.idt.clone()),
+            claims: claims.or_else(|| current.claims.clone()),
+            scope: t.scope,
+            obtained: received_at,
+        };
+        let (at, exp) = (session.at.clone(), session.exp);
+        {
+            let mut st = self.st.borrow_mut();
+            st.session = Some(Rc::new(session));
+            st.retry_ms = FIRST_RETRY_MS;
+            st.not_before = 0.0;
+        }
+        self.broadcast();
+        self.schedule();
+        self.emit(&Event::TokenRefreshed { expires_at: exp, source: RefreshSource::Refresh });
+        Ok(at)
+    }
+
+    /// A network error, time-out, 5xx or unusable answer: keep the tokens, hand out the
+    /// still-valid access token if there is one, retry later with backoff (2 s doubling to 60 s).
+    fn transient(&self, e: Error) -> Result<AccessToken, Error> {
+        let delay = {
+            let mut st = self.st.borrow_mut();
+            let delay = st.retry_ms;
+            st.retry_ms = (delay * 2.0).min(MAX_RETRY_MS);
+            st.not_before = sys::now_ms() + delay;
+            delay
+        };
+        self.set_timer(Some(delay));
+        let s = self.st.borrow().session.clone();
+        match s {
+            Some(s) if s.fresh(sys::now_ms(), 0.0) => {
+                self.emit(&Event::Error(e));
+                Ok(s.at.clone())
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// The session is over in every tab (invalid_grant, user changed).
+    fn expire(&self) {
+        if self.clear() {
+            self.post("expired", None);
+            self.emit(&Event::SessionExpired);
+        }
+    }
+
+    // ------------------------------------------------------------ UserInfo
+
+    fn user_info<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<String, Error>> {
+        Box::pin(self.user_info_inner())
+    }
+
+    async fn user_info_inner(self: &Rc<Self>) -> Result<String, Error> {
+        let endpoint = self.config.userinfo_endpoint.clone().ok_or(ErrorCode::MetadataMissing)?;
+        let s = self.st.borrow().session.clone();
+        let s = s.filter(|s| s.fresh(sys::now_ms(), 0.0)).ok_or(ErrorCode::LoginRequired)?;
+        let expected = sub_of(s.claims.as_deref()).ok_or(ErrorCode::LoginRequired)?;
+        let request = userinfo::userinfo_request(&endpoint, &s.at)?;
+        let r = http::send(&request, self.timeout_ms).await?;
+        let info = userinfo::process_userinfo_response(r.response(), &expected).map_err(|e| with_challenge(e, r.challenge.as_deref()))?;
+        // The session may have changed while the request was in flight: keep only a match.
+        let now_sub = sub_of(self.st.borrow().session.as_ref().and_then(|s| s.claims.as_deref()));
+        if now_sub.as_deref() != Some(expected.as_str()) {
+            return Err(ErrorCode::LoginRequired.into());
+        }
+        self.st.borrow_mut().userinfo = Some(info.clone());
+        Ok(info)
+    }
+
+    // ------------------------------------------------------------ restore and logout
+
+    fn restore<'a>(self: &'a Rc<Self>, silent: bool) -> LocalFuture<'a, Result<bool, Error>> {
+        Box::pin(self.restore_inner(silent))
+    }
+
+    async fn restore_inner(self: &Rc<Self>, silent: bool) -> Result<bool, Error> {
+        let s = self.st.borrow().session.clone();
+        // A valid token, or a refresh token access_token() can renew with: nothing to restore.
+        if s.is_some_and(|s| s.fresh(sys::now_ms(), 0.0) || s.rt.is_some()) {
+            return Ok(true);
+        }
+        self.post("hello", None);
+        let mut waited = 0.0;
+        while waited < TAB_ANSWER_MS {
+            sys::sleep(50.0).await;
+            waited += 50.0;
+            if self.st.borrow().session.is_some() {
+                return Ok(true);
+            }
+        }
+        let now = sys::secs(sys::now_secs());
+        if !silent || storage::mark_age("silent", &self.config.client_id, now, false).is_some_and(|age| age < SILENT_GUARD_SECONDS) {
+            return Ok(false);
+        }
+        let url = self.begin(&LoginOptions::default(), true)?;
+        storage::mark("silent", &self.config.client_id, now);
+        sys::navigate(&url)?;
+        Ok(false)
+    }
+
+    fn logout<'a>(self: &'a Rc<Self>, options: &'a LogoutOptions) -> LocalFuture<'a, Result<(), Error>> {
+        Box::pin(self.logout_inner(options))
+    }
+
+    async fn logout_inner(self: &Rc<Self>, options: &LogoutOptions) -> Result<(), Error> {
+        self.live()?;
+        let s = self.st.borrow().session.clone();
+        let now = sys::secs(sys::now_secs());
+        self.clear();
+        storage::sweep(now, Some(&self.config.client_id));
+        self.post("logout", None);
+        if s.is_some() {
+            self.emit(&Event::LoggedOut);
+        }
+        let mut first = None;
+        if let (true, Some(s), Some(_)) = (options.revoke, &s, &self.config.revocation_endpoint) {
+            let mut tokens = Vec::new();
+            if let Some(rt) = &s.rt {
+                tokens.push((rt.expose(), TokenTypeHint::RefreshToken));
+            }
+            tokens.push((s.at.expose(), TokenTypeHint::AccessToken));
+            for (token, hint) in tokens {
+                if let Err(e) = self.revoke(token, hint).await {
+                    self.emit(&Event::Error(e.clone()));
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        if options.redirect {
+            let state = pkce::base64url(&sys::random(32)?);
+            let hint = s.as_ref().and_then(|s| s.idt.as_ref()).map(IdToken::expose);
+            if let Some(url) = logout::end_session_url(&self.config, hint, options.post_logout_redirect_uri.as_deref(), &state) {
+                if options.post_logout_redirect_uri.is_some() {
+                    storage::mark("logout", &state, now);
+                }
+                return sys::navigate(&url);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    fn revoke<'a>(&'a self, token: &'a str, hint: TokenTypeHint) -> LocalFuture<'a, Result<(), Error>> {
+        Box::pin(self.revoke_inner(token, hint))
+    }
+
+    async fn revoke_inner(&self, token: &str, hint: TokenTypeHint) -> Result<(), Error> {
+        let request = logout::revocation_request(&self.config, token, hint)?;
+        let r = http::send(&request, self.timeout_ms)
+            .await
+            .map_err(|e| Error::with_detail(ErrorCode::RevocationFailed, ServerDetail { error: Some(e.code.as_str().into()), ..Default::default() }))?;
+        logout::process_revocation_response(r.response())
+    }
+
+    /// Removes listeners, closes the channel, stops the timer, drops the session: the client is
+    /// inert afterwards (messages and events that still arrive do nothing).
+    fn detach(&self) {
+        self.clear();
+        let (channel, closures) = {
+            let mut st = self.st.borrow_mut();
+            st.live = false;
+            st.handlers.clear();
+            st.refreshing = None;
+            st.jwks = None;
+            (st.channel.take(), st.closures.take())
+        };
+        if let Some(c) = channel {
+            c.set_onmessage(None);
+            c.close();
+        }
+        if let Some(c) = closures {
+            c.remove();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.detach();
+    }
+}
+
+/// Milliseconds, whole, from the core's fractional seconds.
+fn ms(seconds: f64) -> f64 {
+    (seconds * 1000.0 + 0.5).floor()
+}
+
+/// A refreshed ID token must name the same authentication (OIDC Core §12.2): `id_token_changed`
+/// otherwise. Both arguments are validated claims JSON.
+fn same_authentication(previous: &str, refreshed: &str) -> Result<(), Error> {
+    let read = |j: &str| json::parse(j.as_bytes()).map_err(|_| Error::new(ErrorCode::IdTokenChanged));
+    refresh::check_same_authentication(&read(previous)?, &read(refreshed)?)
+}
+
+/// A weak handle for listeners (they never keep a client alive).
+pub(crate) fn weak(inner: &Rc<Inner>) -> Weak<Inner> {
+    Rc::downgrade(inner)
+}
+
+impl Inner {
+    pub(crate) fn tab(&self) -> &str {
+        &self.tab
+    }
+    pub(crate) fn channel_name(&self) -> &str {
+        &self.name
+    }
+
+    /// A message from another tab (see `tabs`).
+    pub(crate) fn on_message(self: &Rc<Self>, m: tabs::Message) {
+        {
+            let mut st = self.st.borrow_mut();
+            if !st.live {
+                return;
+            }
+            st.peers = true;
+        }
+        match m {
+            tabs::Message::Hello => self.broadcast(),
+            tabs::Message::Session(s) => {
+                {
+                    let mut st = self.st.borrow_mut();
+                    // Only a newer session replaces ours: a late answer never brings back a
+                    // rotated-away refresh token.
+                    if st.session.as_ref().is_some_and(|cur| s.obtained.partial_cmp(&cur.obtained) != Some(core::cmp::Ordering::Greater)) {
+                        return;
+                    }
+                    if sub_of(st.session.as_ref().and_then(|c| c.claims.as_deref())) != sub_of(s.claims.as_deref()) {
+                        st.userinfo = None;
+                    }
+                    st.session = Some(Rc::new(s.clone()));
+                }
+                self.schedule();
+                self.emit(&Event::TokenRefreshed { expires_at: s.exp, source: RefreshSource::Tab });
+            }
+            tabs::Message::Logout => {
+                if self.clear() {
+                    self.emit(&Event::LoggedOut);
+                }
+            }
+            tabs::Message::Expired => {
+                if self.clear() {
+                    self.emit(&Event::SessionExpired);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn set_channel(&self, channel: Option<BroadcastChannel>, closures: tabs::Listeners) {
+        let mut st = self.st.borrow_mut();
+        st.channel = channel;
+        st.closures = Some(closures);
+    }
+}
+
+/// Tells whether a JS value is a live function (for the JavaScript face's `on`).
+pub(crate) fn is_function(v: &JsValue) -> bool {
+    v.is_function() && v.dyn_ref::<Function>().is_some()
+}
+
+/// Whole seconds since the Unix epoch (the core's clock input), for the low-level helpers.
+pub(crate) fn now_whole_secs() -> u64 {
+    sys::secs(sys::now_secs())
+}

@@ -1,0 +1,265 @@
+//! Options of the client (Rust API; the JavaScript face reads its option objects into these).
+
+use crate::core::authorize::{self, AuthorizationRequest};
+use crate::core::config::ClientConfig;
+use crate::core::discovery::{self, MetadataKind, ProviderMetadata};
+use crate::core::error::{Error, ErrorCode};
+use crate::core::jws::Alg;
+use crate::core::token::TokenResponsePolicy;
+use crate::core::uri;
+
+/// Options of [`AuthClient::create`](super::AuthClient::create): the client's registration
+/// (RFC 6749 §2, §3) and the provider's endpoints (RFC 8414 §2), or discovery.
+///
+/// ```no_run
+/// # use spa_oauth::ClientOptions;
+/// let options = ClientOptions::new("https://login.example.com", "my-spa", "https://app.example.com/")
+///     .scope("openid profile")
+///     .refresh_margin_seconds(120);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// Issuer identifier, compared by exact string equality (RFC 8414 §2, RFC 9207).
+    pub issuer: String,
+    /// `client_id` of this public client (RFC 6749 §2.2).
+    pub client_id: String,
+    /// `redirect_uri` registered for this client (RFC 6749 §3.1.2), sent exactly as given.
+    pub redirect_uri: String,
+    /// Default scope of logins (RFC 6749 §3.3). Default `"openid"`.
+    pub scope: Option<String>,
+    /// `authorization_endpoint` (RFC 6749 §3.1). With [`Self::token_endpoint`]: no discovery.
+    pub authorization_endpoint: Option<String>,
+    /// `token_endpoint` (RFC 6749 §3.2).
+    pub token_endpoint: Option<String>,
+    /// `jwks_uri` (RFC 8414 §2).
+    pub jwks_uri: Option<String>,
+    /// `userinfo_endpoint` (OIDC Discovery §3).
+    pub userinfo_endpoint: Option<String>,
+    /// `revocation_endpoint` (RFC 7009; RFC 8414 §2).
+    pub revocation_endpoint: Option<String>,
+    /// `end_session_endpoint` (OIDC RP-Initiated Logout 1.0 §2.1).
+    pub end_session_endpoint: Option<String>,
+    /// RFC 9207 §3: require `iss` on authorization responses. Default: the metadata's
+    /// `authorization_response_iss_parameter_supported` with discovery, true without.
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// Which metadata document discovery reads (OIDC Discovery §4 or RFC 8414 §3).
+    pub discovery: MetadataKind,
+    /// Accepted ID-token `alg`s: the client's registered `id_token_signed_response_alg`
+    /// (OIDC Core §3.1.3.7 step 7). Default `[RS256]`.
+    pub id_token_signing_alg_values: Option<Vec<Alg>>,
+    /// Audiences besides `client_id` accepted in ID tokens (then `azp` must be `client_id`).
+    pub trusted_audiences: Vec<String>,
+    /// Tolerance for `exp`/`iat`/`nbf`/`auth_time`, seconds (0..=600). Default 30.
+    pub clock_tolerance_seconds: u32,
+    /// Renew when the access token has less than this left, seconds (0..=3600). Default 60.
+    pub refresh_margin_seconds: u32,
+    /// Time-out of every back-channel request, milliseconds (1..=600000). Default 30000.
+    pub timeout_ms: u32,
+    /// Opt-in provider quirk: accept `expires_in` as a numeric string (RFC 6749 §5.1 says
+    /// number). Default false.
+    pub allow_string_expires_in: bool,
+}
+
+impl ClientOptions {
+    /// Options with the three required values and every default.
+    pub fn new(issuer: impl Into<String>, client_id: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
+        ClientOptions {
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            scope: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            jwks_uri: None,
+            userinfo_endpoint: None,
+            revocation_endpoint: None,
+            end_session_endpoint: None,
+            authorization_response_iss_parameter_supported: None,
+            discovery: MetadataKind::OpenIdConfiguration,
+            id_token_signing_alg_values: None,
+            trusted_audiences: Vec::new(),
+            clock_tolerance_seconds: 30,
+            refresh_margin_seconds: 60,
+            timeout_ms: 30_000,
+            allow_string_expires_in: false,
+        }
+    }
+
+    /// Sets the default scope (RFC 6749 §3.3).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Sets explicit authorization and token endpoints (no discovery).
+    pub fn endpoints(mut self, authorization: impl Into<String>, token: impl Into<String>) -> Self {
+        self.authorization_endpoint = Some(authorization.into());
+        self.token_endpoint = Some(token.into());
+        self
+    }
+
+    /// Sets the JWK Set URL (RFC 8414 §2 `jwks_uri`).
+    pub fn jwks_uri(mut self, url: impl Into<String>) -> Self {
+        self.jwks_uri = Some(url.into());
+        self
+    }
+
+    /// Sets the accepted ID-token algorithms.
+    pub fn id_token_signing_alg_values(mut self, algs: Vec<Alg>) -> Self {
+        self.id_token_signing_alg_values = Some(algs);
+        self
+    }
+
+    /// Sets the renewal margin in seconds.
+    pub fn refresh_margin_seconds(mut self, seconds: u32) -> Self {
+        self.refresh_margin_seconds = seconds;
+        self
+    }
+
+    /// Sets the back-channel time-out in milliseconds.
+    pub fn timeout_ms(mut self, ms: u32) -> Self {
+        self.timeout_ms = ms;
+        self
+    }
+
+    /// The validated pieces the client needs before any request: checks ranges and the scope,
+    /// and gives the discovery URL unless both endpoints are explicit. Errors:
+    /// [`ErrorCode::InvalidConfig`], [`ErrorCode::InsecureEndpoint`].
+    pub(crate) fn check(&self) -> Result<(String, Option<String>), Error> {
+        let invalid = || Error::new(ErrorCode::InvalidConfig);
+        if self.issuer.is_empty() || self.client_id.is_empty() || self.redirect_uri.is_empty() {
+            return Err(invalid());
+        }
+        if self.clock_tolerance_seconds > 600 || self.refresh_margin_seconds > 3600 || !(1..=600_000).contains(&self.timeout_ms) {
+            return Err(invalid());
+        }
+        if self.id_token_signing_alg_values.as_ref().is_some_and(Vec::is_empty) {
+            return Err(invalid());
+        }
+        let scope = authorize::normalize_scope(self.scope.as_deref().unwrap_or("openid"))?;
+        let discovery = match (&self.authorization_endpoint, &self.token_endpoint) {
+            (Some(_), Some(_)) => None,
+            _ => Some(discovery::metadata_url(&self.issuer, self.discovery)?),
+        };
+        Ok((scope, discovery))
+    }
+
+    /// The client configuration from these options and, with discovery, the metadata document
+    /// (its `issuer` must equal the configured one exactly). An explicit option wins over the
+    /// metadata; every endpoint must be https (loopback excepted).
+    pub(crate) fn config(&self, metadata: Option<&[u8]>) -> Result<ClientConfig, Error> {
+        let m = match metadata {
+            Some(body) => discovery::parse_metadata(body, &self.issuer)?,
+            None => ProviderMetadata::default(),
+        };
+        let pick = |explicit: &Option<String>, discovered: Option<String>| -> Result<Option<String>, Error> {
+            match explicit.clone().or(discovered) {
+                Some(url) => {
+                    uri::check_endpoint(&url)?;
+                    Ok(Some(url))
+                }
+                None => Ok(None),
+            }
+        };
+        let jwks_uri = pick(&self.jwks_uri, m.jwks_uri)?;
+        let userinfo_endpoint = pick(&self.userinfo_endpoint, m.userinfo_endpoint)?;
+        let revocation_endpoint = pick(&self.revocation_endpoint, m.revocation_endpoint)?;
+        let end_session_endpoint = pick(&self.end_session_endpoint, m.end_session_endpoint)?;
+        let missing = || Error::new(ErrorCode::MetadataMissing);
+        let authorization_endpoint = self.authorization_endpoint.clone().or(m.authorization_endpoint).ok_or_else(missing)?;
+        let token_endpoint = self.token_endpoint.clone().or(m.token_endpoint).ok_or_else(missing)?;
+        let mut config = ClientConfig::new(
+            self.issuer.clone(),
+            self.client_id.clone(),
+            self.redirect_uri.clone(),
+            authorization_endpoint,
+            token_endpoint,
+            // Explicit endpoints without metadata: strict by default (RFC 9207 iss required).
+            self.authorization_response_iss_parameter_supported.unwrap_or(if m.issuer.is_empty() { true } else { m.iss_parameter_supported }),
+        )?;
+        config.jwks_uri = jwks_uri;
+        config.userinfo_endpoint = userinfo_endpoint;
+        config.revocation_endpoint = revocation_endpoint;
+        config.end_session_endpoint = end_session_endpoint;
+        // OIDC Core §3.1.3.7 step 7: RS256, or what the client registered. What the provider
+        // merely supports is not accepted by default (catalogue IT-05).
+        config.id_token_algs = self.id_token_signing_alg_values.clone().unwrap_or_else(|| vec![Alg::RS256]);
+        config.trusted_audiences = self.trusted_audiences.clone();
+        config.clock_tolerance = u64::from(self.clock_tolerance_seconds);
+        Ok(config)
+    }
+
+    pub(crate) fn policy(&self) -> TokenResponsePolicy {
+        TokenResponsePolicy { allow_string_expires_in: self.allow_string_expires_in, allow_any_content_type: false }
+    }
+}
+
+/// Options of a login ([`AuthClient::login_with_redirect`](super::AuthClient::login_with_redirect)).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct LoginOptions {
+    /// Scope of this login (RFC 6749 §3.3); default: the client's.
+    pub scope: Option<String>,
+    /// Extra authorization request parameters (`prompt`, `login_hint`, `max_age`, `resource`...;
+    /// only `resource` may repeat, RFC 8707 §2). Protocol parameters (`state`, `nonce`,
+    /// `code_challenge`, `redirect_uri`...) are refused with
+    /// [`ErrorCode::ProtocolParameterOverride`].
+    pub extra_params: Vec<(String, String)>,
+}
+
+impl LoginOptions {
+    /// Sets the scope.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Adds an extra parameter.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_params.push((name.into(), value.into()));
+        self
+    }
+
+    pub(crate) fn request(&self, default_scope: &str) -> AuthorizationRequest {
+        AuthorizationRequest { scope: self.scope.clone().unwrap_or_else(|| default_scope.into()), extra: self.extra_params.clone() }
+    }
+}
+
+/// Options of [`AuthClient::logout`](super::AuthClient::logout).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LogoutOptions {
+    /// Where the provider sends the browser after logout (must be registered).
+    pub post_logout_redirect_uri: Option<String>,
+    /// Revoke the refresh and access tokens (RFC 7009) when the provider can. Default true.
+    pub revoke: bool,
+    /// Navigate to the `end_session_endpoint` when there is one. Default true.
+    pub redirect: bool,
+}
+
+impl Default for LogoutOptions {
+    fn default() -> Self {
+        LogoutOptions { post_logout_redirect_uri: None, revoke: true, redirect: true }
+    }
+}
+
+impl LogoutOptions {
+    /// Sets the post-logout redirect URI.
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uri = Some(uri.into());
+        self
+    }
+
+    /// Whether to revoke the tokens.
+    pub fn revoke(mut self, revoke: bool) -> Self {
+        self.revoke = revoke;
+        self
+    }
+
+    /// Whether to navigate to the provider's logout endpoint.
+    pub fn redirect(mut self, redirect: bool) -> Self {
+        self.redirect = redirect;
+        self
+    }
+}

@@ -1,0 +1,190 @@
+//! TypeScript declarations of the values that cross the boundary (`typescript_custom_section`):
+//! they go into the generated `spa_oauth.d.ts` next to the class and functions, whose
+//! signatures wasm-bindgen writes from the Rust exports (`unchecked_*_type` names these
+//! interfaces). Documentation: docs/js-api.md.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Options of `AuthClient.create` (RFC 6749 §2, §3; RFC 8414 §2 names in camelCase). */
+export interface AuthClientOptions {
+  /** Issuer identifier, compared by exact string equality (RFC 8414 §2, RFC 9207). */
+  issuer: string;
+  /** `authorization_endpoint` (RFC 6749 §3.1). https, or http on a loopback host. Omit it
+   * (and `tokenEndpoint`) to use discovery. */
+  authorizationEndpoint?: string;
+  /** `token_endpoint` (RFC 6749 §3.2). https, or http on a loopback host. */
+  tokenEndpoint?: string;
+  /** `client_id` of this public client (RFC 6749 §2.2). */
+  clientId: string;
+  /** `redirect_uri` registered for this client (RFC 6749 §3.1.2), sent exactly as given. */
+  redirectUri: string;
+  /** Default scope of `loginWithRedirect` (RFC 6749 §3.3). Default `"openid"`. */
+  scope?: string;
+  /** RFC 9207 §3 `authorization_response_iss_parameter_supported`: when true, a callback
+   * without `iss` is rejected. Default: the metadata's value with discovery, true with explicit
+   * endpoints. */
+  authorizationResponseIssParameterSupported?: boolean;
+  /** Timeout of back-channel requests in milliseconds. Default 30000. */
+  timeoutMs?: number;
+  /** Opt-in quirk: accept `expires_in` as a numeric string. Default false. */
+  allowStringExpiresIn?: boolean;
+  /** Which metadata to discover when endpoints are not given: OIDC Discovery (default) or
+   * RFC 8414 (`/.well-known/oauth-authorization-server`, path-inserted). */
+  discovery?: "openid-configuration" | "oauth-authorization-server";
+  /** `jwks_uri` (RFC 8414 §2); needed to verify ID tokens when endpoints are explicit. */
+  jwksUri?: string;
+  /** `userinfo_endpoint` (OIDC Discovery §3). */
+  userinfoEndpoint?: string;
+  /** Accepted ID-token `alg`s (subset of RS256/384/512, PS256/384/512, ES256/384/512, EdDSA):
+   * the client's registered `id_token_signed_response_alg`. Default `["RS256"]` (OIDC Core
+   * §3.1.3.7): an algorithm the provider merely supports is not accepted. */
+  idTokenSigningAlgValues?: string[];
+  /** Audiences besides `clientId` accepted in ID tokens (then `azp` must be `clientId`). */
+  trustedAudiences?: string[];
+  /** Clock tolerance for `exp`/`iat`/`nbf`/`auth_time` in seconds. Default 30. */
+  clockToleranceSeconds?: number;
+  /** `getAccessToken()` refreshes when the token has less than this many seconds left; the
+   * renewal timer fires at the same point. Default 60. */
+  refreshMarginSeconds?: number;
+  /** `revocation_endpoint` (RFC 7009) when endpoints are explicit. */
+  revocationEndpoint?: string;
+  /** `end_session_endpoint` (OIDC RP-Initiated Logout) when endpoints are explicit. */
+  endSessionEndpoint?: string;
+}
+
+/** Options of `logout`. */
+export interface LogoutOptions {
+  /** Where the provider sends the browser after logout (must be registered). */
+  postLogoutRedirectUri?: string;
+  /** Revoke the refresh and access tokens (RFC 7009) when the provider supports it. Default true. */
+  revoke?: boolean;
+  /** Navigate to the provider's end_session_endpoint when it has one. Default true. */
+  redirect?: boolean;
+}
+
+/** Options of `restoreSession`. */
+export interface RestoreOptions {
+  /** Fall back to one top-level `prompt=none` redirect when no other tab has the session. Default true. */
+  silent?: boolean;
+}
+
+/** Events of `on` / `off`. */
+export type AuthEvent = "tokenRefreshed" | "sessionExpired" | "loggedOut" | "error";
+
+/** Validated ID-token claims (OIDC Core §2). */
+export interface IdTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  auth_time?: number;
+  nonce?: string;
+  azp?: string;
+  [claim: string]: unknown;
+}
+
+/** UserInfo claims (OIDC Core §5.1). */
+export interface UserInfo {
+  sub: string;
+  name?: string;
+  email?: string;
+  [claim: string]: unknown;
+}
+
+/** Options of `loginWithRedirect` / `createAuthorizationUrl`. */
+export interface LoginOptions {
+  /** Scope for this login (RFC 6749 §3.3); defaults to the client's `scope`. */
+  scope?: string;
+  /** Extra authorization request parameters (`prompt`, `login_hint`, `max_age`, `resource`...).
+   * Arrays send the parameter repeatedly (only `resource` may repeat, RFC 8707 §2). Protocol
+   * parameters (`state`, `nonce`, `code_challenge`, `redirect_uri`...) are refused. */
+  extraParams?: Record<string, string | string[]>;
+}
+
+/** Result of `handleRedirectCallback`. */
+export interface CallbackResult {
+  /** Granted scope (RFC 6749 §5.1; the requested scope when the server omitted it). */
+  scope: string;
+  /** Access-token expiry in milliseconds since the epoch, or null when the server gave none. */
+  expiresAt: number | null;
+}
+
+/** Result of `createPkcePair` (RFC 7636 §4.1, §4.2). */
+export interface PkcePair {
+  codeVerifier: string;
+  codeChallenge: string;
+  codeChallengeMethod: "S256";
+}
+
+/** Options of `buildAuthorizationUrl`. */
+export interface AuthorizationUrlOptions {
+  issuer: string;
+  authorizationEndpoint: string;
+  clientId: string;
+  redirectUri: string;
+  scope?: string;
+  extraParams?: Record<string, string | string[]>;
+}
+
+/** Options of `validateIdToken`. */
+export interface ValidateIdTokenOptions {
+  issuer: string;
+  clientId: string;
+  /** The provider's JWK Set (object or JSON text). */
+  jwks: { keys: object[] } | string;
+  /** The nonce sent in the authorization request; omit when none was sent. */
+  nonce?: string;
+  /** `max_age` sent in the authorization request, seconds. */
+  maxAge?: number;
+  /** The access token of the same response, for `at_hash`. */
+  accessToken?: string;
+  /** Accepted algorithms (default: all ten supported). */
+  idTokenSigningAlgValues?: string[];
+  trustedAudiences?: string[];
+  clockToleranceSeconds?: number;
+}
+
+/** Result of `buildAuthorizationUrl`: keep `state`, `nonce`, `codeVerifier` for the callback. */
+export interface AuthorizationUrl {
+  url: string;
+  state: string;
+  nonce: string | null;
+  codeVerifier: string;
+}
+
+/** Stable error codes (`error.code`). See docs/errors.md. */
+export type ErrorCode =
+  | "invalid_config" | "insecure_endpoint" | "protocol_parameter_override" | "unsupported_flow"
+  | "insufficient_randomness" | "callback_malformed" | "state_missing" | "state_mismatch"
+  | "transaction_expired" | "transaction_mismatch" | "redirect_uri_mismatch" | "iss_missing"
+  | "iss_mismatch" | "authorization_error" | "code_missing" | "unexpected_callback_parameter"
+  | "token_error" | "token_response_status" | "token_response_content_type"
+  | "token_response_not_json" | "token_response_not_object" | "access_token_invalid"
+  | "token_type_unsupported" | "expires_in_invalid" | "scope_invalid" | "refresh_token_invalid"
+  | "id_token_invalid" | "id_token_missing" | "discovery_invalid" | "discovery_issuer_mismatch"
+  | "metadata_missing" | "jwks_invalid" | "key_not_found" | "key_ambiguous" | "jws_malformed"
+  | "jwe_unsupported" | "alg_unsupported" | "crit_unsupported" | "signature_invalid" | "claim_invalid"
+  | "issuer_mismatch" | "audience_mismatch" | "azp_mismatch" | "token_expired" | "iat_invalid"
+  | "not_yet_valid" | "nonce_mismatch" | "at_hash_mismatch" | "auth_time_invalid" | "id_token_changed"
+  | "revocation_failed" | "userinfo_invalid"
+  | "userinfo_sub_mismatch" | "network_error" | "timeout" | "redirect_refused"
+  | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"
+  | "callback_in_progress";
+
+/** Every promise of spa-oauth rejects with this shape. */
+export interface SpaOAuthError extends Error {
+  name: "SpaOAuthError";
+  code: ErrorCode;
+  /** The server's `error` (RFC 6749 §4.1.2.1, §5.2), untrusted. */
+  error?: string;
+  /** The server's `error_description`, untrusted text: render as text, never as HTML. */
+  error_description?: string;
+  /** The server's `error_uri`, untrusted: never navigate to it automatically. */
+  error_uri?: string;
+  /** HTTP status of the response that caused the error. */
+  status?: number;
+}
+"#;
