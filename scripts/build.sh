@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/ with `wasm-pack build --target web` (release: opt-level z,
-# LTO, wasm-opt -Oz from npm binaryen — never Debian's, see TOOLCHAIN pitfall 2), then prints
-# the size of what an app ships (wasm + JS glue).
+# LTO, wasm-opt -Oz from npm binaryen — never Debian's, see TOOLCHAIN pitfall 2; features js +
+# small-alloc), shortens the import names (scripts/shrink-imports.mjs), prints the size of what
+# an app ships (wasm + JS glue), then builds the Rust example page (scripts/build-example.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # PKG_OUT: where to put the package (default pkg/; size experiments use another directory).
@@ -12,8 +13,10 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 if command -v wasm-opt >/dev/null && [ "$(command -v wasm-opt)" != "$PWD/node_modules/.bin/wasm-opt" ]; then
   echo "[build] FAIL: wasm-opt on PATH is not npm binaryen's ($(command -v wasm-opt))" >&2; exit 1
 fi
-wasm-pack --log-level warn build --release --target web --out-dir "$out" --out-name spa_oauth -- --features small-alloc
+wasm-pack --log-level warn build --release --target web --out-dir "$out" --out-name spa_oauth -- --features js,small-alloc
 test -f "$out/spa_oauth_bg.wasm"
 rm -f "$out/.gitignore"
 node scripts/shrink-imports.mjs "$out/spa_oauth_bg.wasm" "$out/spa_oauth.js"
 node scripts/size.mjs --report
+# The runnable example of the Rust API (the demo's /rust/ page).
+bash scripts/build-example.sh

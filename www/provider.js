@@ -149,9 +149,10 @@ const RECORD_BODY_ROUTES = new Set([
  *
  * @param {object} [options]
  * @param {number} [options.port=3000]
- * @param {string[]} [options.clientRedirectUris=['http://127.0.0.1:5173/']] redirect URIs of
- *   `spa-demo` and `spa-es256` (also their post_logout_redirect_uris; their origins are the
- *   CORS allow-list)
+ * @param {string[]} [options.clientRedirectUris=['http://127.0.0.1:5173/',
+ *   'http://127.0.0.1:5173/rust/']] redirect URIs of `spa-demo` and `spa-es256` (also their
+ *   post_logout_redirect_uris; their origins are the CORS allow-list): the JS demo's page and
+ *   the Rust page (www/rust/); www/serve.js passes both for its port
  * @param {number} [options.accessTokenTTL=600] access token lifetime in seconds
  * @param {number} [options.idTokenTTL=3600]
  * @param {number} [options.refreshTokenTTL=86400]
@@ -166,7 +167,7 @@ const RECORD_BODY_ROUTES = new Set([
  */
 export async function startProvider({
   port = 3000,
-  clientRedirectUris = ['http://127.0.0.1:5173/'],
+  clientRedirectUris = ['http://127.0.0.1:5173/', 'http://127.0.0.1:5173/rust/'],
   accessTokenTTL = 600,
   idTokenTTL = 3600,
   refreshTokenTTL = 24 * 60 * 60,

@@ -11,6 +11,10 @@
 //   /config.json   issuer, clientId, redirectUri, scope for the demo page (which discovers the
 //                  endpoints itself through the SDK), plus the endpoints from the provider's
 //                  discovery document (used by the end-to-end tests)
+//   /rust/         www/rust/           the same demo written in Rust against the crate's Rust API
+//                                      (index.html, boot.js; pkg/ = examples/rust-spa built by
+//                                      scripts/build-example.sh)
+//   /rust/config.json  the same as /config.json with the Rust page's redirectUri (/rust/)
 //
 // FOR LOCAL USE ONLY: the provider's development login form accepts any username/password.
 
@@ -25,6 +29,7 @@ import { CLIENT_ID, startProvider } from './provider.js';
 const HOST = '127.0.0.1';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const APP_DIR = path.join(HERE, 'app');
+const RUST_DIR = path.join(HERE, 'rust');
 const DEFAULT_PKG_DIR = path.resolve(HERE, '..', 'pkg');
 
 const CONTENT_TYPES = {
@@ -80,6 +85,9 @@ async function resolveFile(urlPath, pkgDir) {
   if (decoded === '/pkg' || decoded.startsWith('/pkg/')) {
     root = pkgDir;
     rel = decoded.slice('/pkg/'.length);
+  } else if (decoded.startsWith('/rust/')) {
+    root = RUST_DIR;
+    rel = decoded.slice('/rust/'.length);
   } else {
     root = APP_DIR;
     rel = decoded.slice(1);
@@ -120,7 +128,8 @@ function listen(server, port) {
  *   accessTokenTTL)
  * @param {boolean} [options.quiet=false]
  * @returns {Promise<{ url: string, demoOrigin: string, redirectUri: string, issuer: string,
- *   provider: object, config: object, close(): Promise<void> }>}
+ *   provider: object, config: object, rustUrl: string, rustConfig: object,
+ *   close(): Promise<void> }>}
  */
 export async function startDemo({
   demoPort = 5173,
@@ -132,10 +141,13 @@ export async function startDemo({
 } = {}) {
   const demoOrigin = `http://${HOST}:${demoPort}`;
   const redirectUri = `${demoOrigin}/`;
+  // The Rust page (www/rust/) is the same client at its own redirect URI (also its
+  // post-logout redirect URI).
+  const rustRedirectUri = `${demoOrigin}/rust/`;
 
   const provider = await startProvider({
     port: providerPort,
-    clientRedirectUris: [redirectUri],
+    clientRedirectUris: [redirectUri, rustRedirectUri],
     quiet: true,
     ...providerOptions,
   });
@@ -161,6 +173,8 @@ export async function startDemo({
       scope,
     };
     const configBody = JSON.stringify(config, null, 2);
+    const rustConfig = { ...config, redirectUri: rustRedirectUri };
+    const rustConfigBody = JSON.stringify(rustConfig, null, 2);
     const providerOrigin = new URL(provider.issuer).origin;
     const baseHeaders = {
       'Cache-Control': 'no-store',
@@ -186,6 +200,14 @@ export async function startDemo({
           send(200, configBody, { 'Content-Type': CONTENT_TYPES['.json'] });
           return;
         }
+        if (pathname === '/rust/config.json') {
+          send(200, rustConfigBody, { 'Content-Type': CONTENT_TYPES['.json'] });
+          return;
+        }
+        if (pathname === '/rust') {
+          send(308, '', { Location: '/rust/' });
+          return;
+        }
         const file = await resolveFile(pathname, pkgDir);
         if (!file) {
           send(404, 'not found', { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -209,7 +231,11 @@ export async function startDemo({
       if (!existsSync(path.join(pkgDir, 'spa_oauth.js'))) {
         console.warn('warning: pkg/spa_oauth.js not found: run `npm run build` first');
       }
+      if (!existsSync(path.join(RUST_DIR, 'pkg', 'spa_oauth_example.js'))) {
+        console.warn('warning: www/rust/pkg/ not found: run `bash scripts/build-example.sh` for the Rust page');
+      }
       console.log(`Demo SPA:  ${demoOrigin}/   <- open this`);
+      console.log(`Rust page: ${rustRedirectUri}   (the same demo, written in Rust)`);
       console.log(`Provider:  ${provider.issuer}  (local development OpenID provider)`);
       console.log('Any username/password works on the provider\'s dev login form (local use only).');
     }
@@ -221,6 +247,8 @@ export async function startDemo({
       issuer: provider.issuer,
       provider,
       config,
+      rustUrl: rustRedirectUri,
+      rustConfig,
       server,
       close: async () => {
         await Promise.all([

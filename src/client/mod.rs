@@ -18,7 +18,7 @@
 //! let auth = AuthClient::create(ClientOptions::new("https://login.example.com", "my-spa", "https://app.example.com/")).await?;
 //! if auth.is_redirect_callback(None) {
 //!     auth.handle_redirect_callback(None).await?;
-//! } else if !auth.restore_session(true).await? {
+//! } else if auth.restore_session(true).await? == spa_oauth::Restored::NoSession {
 //!     auth.login_with_redirect(&LoginOptions::default())?;
 //! }
 //! let token = auth.access_token().await?; // memory, or one refresh for all callers and tabs
@@ -39,7 +39,6 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// A boxed future: awaiting it in several places does not copy its state machine into each
@@ -68,7 +67,9 @@ use crate::core::secret::{AccessToken, IdToken, RefreshToken};
 use crate::core::token::{self, HttpRequest, TokenResponsePolicy};
 use crate::core::{pkce, refresh, uri, userinfo};
 
+#[cfg(feature = "js")]
 pub(crate) use crypto::check_id_token;
+#[cfg(feature = "js")]
 pub(crate) use sys::random;
 
 #[cfg(feature = "small-alloc")]
@@ -115,6 +116,31 @@ pub enum RefreshSource {
 /// A subscription made by [`AuthClient::on`], for [`AuthClient::off`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Subscription(u64);
+
+/// What [`AuthClient::restore_session`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restored {
+    /// A session is in memory now (this tab's, or another tab's).
+    Session,
+    /// No session here and none in another tab; the silent `prompt=none` redirect is under way
+    /// (the page is about to unload: render nothing).
+    Redirecting,
+    /// No session, and no silent attempt (not asked for, or one was made in the last two
+    /// minutes): show the logged-out state.
+    NoSession,
+}
+
+/// What [`AuthClient::logout`] did after clearing memory in every tab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoggedOut {
+    /// Every token of the session was revoked (RFC 7009): false when there was no session, the
+    /// provider has no revocation endpoint, revocation was not asked for, or it failed (then
+    /// [`Event::Error`] fired).
+    pub revoked: bool,
+    /// The browser is on its way to the provider's `end_session_endpoint`.
+    pub redirecting: bool,
+}
 
 /// Result of [`AuthClient::handle_redirect_callback`].
 #[derive(Clone, Debug)]
@@ -395,8 +421,9 @@ impl AuthClient {
     /// Restores the session after a reload (tokens live in memory only): from another open tab
     /// of this origin if one has it; otherwise, when `silent`, one top-level `prompt=none`
     /// authorization redirect (no iframe, no third-party cookies), at most once per two minutes.
-    /// True when a session is here now; false otherwise (or while the redirect starts).
-    pub async fn restore_session(&self, silent: bool) -> Result<bool, Error> {
+    /// Errors: `storage_unavailable`, `crypto_unavailable`, `no_browser_context` (only when a
+    /// silent redirect was due).
+    pub async fn restore_session(&self, silent: bool) -> Result<Restored, Error> {
         self.inner.restore(silent).await
     }
 
@@ -405,7 +432,9 @@ impl AuthClient {
     /// the page does not navigate away, is returned as `revocation_failed`; the local logout
     /// stands), then the `end_session_endpoint` with `id_token_hint`, `client_id`,
     /// `post_logout_redirect_uri` and a `state` that [`Self::handle_logout_callback`] checks.
-    pub async fn logout(&self, options: &LogoutOptions) -> Result<(), Error> {
+    /// Without navigation, a failed revocation is returned as its error (the local logout
+    /// stands either way).
+    pub async fn logout(&self, options: &LogoutOptions) -> Result<LoggedOut, Error> {
         self.inner.logout(options).await
     }
 
@@ -927,15 +956,15 @@ impl Inner {
 
     // ------------------------------------------------------------ restore and logout
 
-    fn restore<'a>(self: &'a Rc<Self>, silent: bool) -> LocalFuture<'a, Result<bool, Error>> {
+    fn restore<'a>(self: &'a Rc<Self>, silent: bool) -> LocalFuture<'a, Result<Restored, Error>> {
         Box::pin(self.restore_inner(silent))
     }
 
-    async fn restore_inner(self: &Rc<Self>, silent: bool) -> Result<bool, Error> {
+    async fn restore_inner(self: &Rc<Self>, silent: bool) -> Result<Restored, Error> {
         let s = self.st.borrow().session.clone();
         // A valid token, or a refresh token access_token() can renew with: nothing to restore.
         if s.is_some_and(|s| s.fresh(sys::now_ms(), 0.0) || s.rt.is_some()) {
-            return Ok(true);
+            return Ok(Restored::Session);
         }
         self.post("hello", None);
         let mut waited = 0.0;
@@ -943,24 +972,24 @@ impl Inner {
             sys::sleep(50.0).await;
             waited += 50.0;
             if self.st.borrow().session.is_some() {
-                return Ok(true);
+                return Ok(Restored::Session);
             }
         }
         let now = sys::secs(sys::now_secs());
         if !silent || storage::mark_age("silent", &self.config.client_id, now, false).is_some_and(|age| age < SILENT_GUARD_SECONDS) {
-            return Ok(false);
+            return Ok(Restored::NoSession);
         }
         let url = self.begin(&LoginOptions::default(), true)?;
         storage::mark("silent", &self.config.client_id, now);
         sys::navigate(&url)?;
-        Ok(false)
+        Ok(Restored::Redirecting)
     }
 
-    fn logout<'a>(self: &'a Rc<Self>, options: &'a LogoutOptions) -> LocalFuture<'a, Result<(), Error>> {
+    fn logout<'a>(self: &'a Rc<Self>, options: &'a LogoutOptions) -> LocalFuture<'a, Result<LoggedOut, Error>> {
         Box::pin(self.logout_inner(options))
     }
 
-    async fn logout_inner(self: &Rc<Self>, options: &LogoutOptions) -> Result<(), Error> {
+    async fn logout_inner(self: &Rc<Self>, options: &LogoutOptions) -> Result<LoggedOut, Error> {
         self.live()?;
         let s = self.st.borrow().session.clone();
         let now = sys::secs(sys::now_secs());
@@ -971,7 +1000,9 @@ impl Inner {
             self.emit(&Event::LoggedOut);
         }
         let mut first = None;
+        let mut revoked = false;
         if let (true, Some(s), Some(_)) = (options.revoke, &s, &self.config.revocation_endpoint) {
+            revoked = true;
             let mut tokens = Vec::new();
             if let Some(rt) = &s.rt {
                 tokens.push((rt.expose(), TokenTypeHint::RefreshToken));
@@ -979,6 +1010,7 @@ impl Inner {
             tokens.push((s.at.expose(), TokenTypeHint::AccessToken));
             for (token, hint) in tokens {
                 if let Err(e) = self.revoke(token, hint).await {
+                    revoked = false;
                     self.emit(&Event::Error(e.clone()));
                     first.get_or_insert(e);
                 }
@@ -991,10 +1023,11 @@ impl Inner {
                 if options.post_logout_redirect_uri.is_some() {
                     storage::mark("logout", &state, now);
                 }
-                return sys::navigate(&url);
+                sys::navigate(&url)?;
+                return Ok(LoggedOut { revoked, redirecting: true });
             }
         }
-        first.map_or(Ok(()), Err)
+        first.map_or(Ok(LoggedOut { revoked, redirecting: false }), Err)
     }
 
     fn revoke<'a>(&'a self, token: &'a str, hint: TokenTypeHint) -> LocalFuture<'a, Result<(), Error>> {
@@ -1110,11 +1143,13 @@ impl Inner {
 }
 
 /// Tells whether a JS value is a live function (for the JavaScript face's `on`).
+#[cfg(feature = "js")]
 pub(crate) fn is_function(v: &JsValue) -> bool {
-    v.is_function() && v.dyn_ref::<Function>().is_some()
+    v.is_function()
 }
 
 /// Whole seconds since the Unix epoch (the core's clock input), for the low-level helpers.
+#[cfg(feature = "js")]
 pub(crate) fn now_whole_secs() -> u64 {
     sys::secs(sys::now_secs())
 }

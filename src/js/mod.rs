@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::client::{spawn, LocalFuture};
-use crate::client::{AuthClient, ClientOptions, Event, LoginOptions, LogoutOptions, RefreshSource, Subscription};
+use crate::client::{AuthClient, ClientOptions, Event, LoginOptions, LogoutOptions, RefreshSource, Restored, Subscription};
 use crate::core::discovery::MetadataKind;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::jws::Alg;
@@ -338,7 +338,7 @@ impl JsAuthClient {
             Err(e) => return settled(Err(e)),
         };
         let inner = self.inner.clone();
-        promise(Box::pin(async move { inner.restore_session(silent).await.map(JsValue::from) }))
+        promise(Box::pin(async move { inner.restore_session(silent).await.map(|r| JsValue::from(r == Restored::Session)) }))
     }
 
     /// Logs out (OIDC RP-Initiated Logout 1.0): clears the session from memory in every tab
@@ -361,7 +361,7 @@ impl JsAuthClient {
             Err(e) => return settled(Err(e)),
         };
         let inner = self.inner.clone();
-        promise(Box::pin(async move { inner.logout(&o).await.map(|()| JsValue::UNDEFINED) }))
+        promise(Box::pin(async move { inner.logout(&o).await.map(|_| JsValue::UNDEFINED) }))
     }
 
     /// After an RP-initiated logout: true when `url` (default: the current location) carries

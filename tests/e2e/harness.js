@@ -4,7 +4,7 @@
 // Each test file that starts its own stack must use its own ports: node --test runs files in
 // parallel processes. Defaults: demo 5273, provider 3100 (E2E_DEMO_PORT / E2E_PROVIDER_PORT);
 // a file passes its own `portOffset` (login.test.js 0, oidc.test.js 1, lifecycle.test.js 2,
-// client.test.js 3) added to both.
+// client.test.js 3, rust-example.test.js 4) added to both.
 
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
