@@ -35,6 +35,10 @@ step "build pkg/ (wasm-pack, release) and size budget; the Rust example page"
 bash scripts/build.sh
 node scripts/size.mjs --check
 
+step "TypeScript declarations (generated from the Rust side): app code type-checks, misuse does not"
+node_modules/.bin/tsc -p tests/types
+echo ok
+
 step "browser tests (wasm-pack test: wasm-bindgen-test in headless Chromium)"
 export CHROMEDRIVER=/usr/bin/chromedriver
 # With the small allocator the package ships, so it runs under the browser tests too.

@@ -1,6 +1,11 @@
 //! A small, strict JSON reader (RFC 8259) for untrusted server responses.
 //!
-//! Why not `serde_json`: size (ARCHITECTURE §6) and strictness. This reader rejects what a
+//! Why not `serde_json` (decided by measurement for issue 10, December 2026): size and
+//! strictness. The same one-function wasm module (opt-level z, LTO, wasm-opt -Oz) parsing bytes
+//! into a document: this reader 6.1 kB raw / 3.0 kB gzip, `serde_json::Value` 14.5 kB / 8.2 kB
+//! gzip (+5.2 kB gzip for the package). `serde_json::Value` keeps the last of duplicate members
+//! silently (a parser differential an attacker can use); this reader refuses them. (Speed was not
+//! the deciding factor: both parse a token response in microseconds.) This reader rejects what a
 //! careful client should not guess about: duplicate member names (a parser-differential vector,
 //! RFC 8259 §4 / RFC 7515 §5.2), lone UTF-16 surrogates, nesting deeper than [`MAX_DEPTH`], input
 //! longer than [`MAX_INPUT`], trailing data. It never panics and never recurses without bound.

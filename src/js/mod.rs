@@ -288,8 +288,10 @@ impl JsAuthClient {
     }
 
     /// Subscribes `handler` to `event`: `tokenRefreshed` ({ expiresAt, source }),
-    /// `sessionExpired` ({ code }), `loggedOut` ({ code }), `error` (a SpaOAuthError).
-    pub fn on(&self, event: &str, #[wasm_bindgen(unchecked_param_type = "(payload: any) => void")] handler: JsValue) -> Result<(), JsValue> {
+    /// `sessionExpired` ({ code }), `loggedOut` ({ code }), `error` (a SpaOAuthError). (Typed
+    /// per event by the `AuthClient` interface in the declarations.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: &str, handler: JsValue) -> Result<(), JsValue> {
         let Some(f) = crate::client::is_function(&handler).then(|| Function::from(handler)) else {
             return Err(js_err(ErrorCode::InvalidConfig.into()));
         };
@@ -315,7 +317,8 @@ impl JsAuthClient {
     }
 
     /// Unsubscribes a handler given to `on`.
-    pub fn off(&self, event: &str, #[wasm_bindgen(unchecked_param_type = "(payload: any) => void")] handler: JsValue) {
+    #[wasm_bindgen(skip_typescript)]
+    pub fn off(&self, event: &str, handler: JsValue) {
         let mut hs = self.handlers.borrow_mut();
         hs.retain(|(e, f, sub)| {
             let same = e == event && JsValue::from(f.clone()) == handler;

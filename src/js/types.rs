@@ -73,6 +73,38 @@ export interface RestoreOptions {
 /** Events of `on` / `off`. */
 export type AuthEvent = "tokenRefreshed" | "sessionExpired" | "loggedOut" | "error";
 
+/** Payload of `tokenRefreshed`: new tokens from this tab's refresh or from another tab. */
+export interface TokenRefreshedEvent {
+  /** Access-token expiry in milliseconds since the epoch, or null when unknown. */
+  expiresAt: number | null;
+  source: "refresh" | "tab";
+}
+
+/** Payload of `sessionExpired` (`code: "login_required"`) and `loggedOut` (`code: "logged_out"`). */
+export interface SessionEndedEvent {
+  code: "login_required" | "logged_out";
+}
+
+/** A handler given to `on` / `off`. */
+export type AuthEventHandler =
+  | ((payload: TokenRefreshedEvent) => void)
+  | ((payload: SessionEndedEvent) => void)
+  | ((error: SpaOAuthError) => void);
+
+export interface AuthClient {
+  /** Subscribes `handler` to `tokenRefreshed` ({ expiresAt, source }). Throws `invalid_config`
+   * when `handler` is not a function. */
+  on(event: "tokenRefreshed", handler: (payload: TokenRefreshedEvent) => void): void;
+  /** Subscribes `handler` to `sessionExpired` (the refresh token was refused or the user
+   * changed: the session is over in every tab) or `loggedOut` (this or another tab logged out). */
+  on(event: "sessionExpired" | "loggedOut", handler: (payload: SessionEndedEvent) => void): void;
+  /** Subscribes `handler` to `error`: background failures (refresh, revocation) that did not end
+   * the session. */
+  on(event: "error", handler: (error: SpaOAuthError) => void): void;
+  /** Unsubscribes a handler given to `on` for `event`. */
+  off(event: AuthEvent, handler: AuthEventHandler): void;
+}
+
 /** Validated ID-token claims (OIDC Core §2). */
 export interface IdTokenClaims {
   iss: string;
