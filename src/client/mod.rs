@@ -130,6 +130,17 @@ pub enum Restored {
     NoSession,
 }
 
+/// Where [`AuthClient::start`] left the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Started {
+    /// A session is in memory (just logged in, or restored).
+    Authenticated,
+    /// A silent `prompt=none` redirect is under way: the page is about to unload.
+    Redirecting,
+    /// No session: show the logged-out state.
+    Anonymous,
+}
+
 /// What [`AuthClient::logout`] did after clearing memory in every tab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -202,6 +213,9 @@ struct State {
     refreshing: Option<Rc<Flight>>,
     retry_ms: f64,
     not_before: f64,
+    /// A forced refresh was asked for at this time (ms): until a session obtained later is
+    /// here, a refresh flight does not settle for the token in memory.
+    force_after: f64,
     peers: bool,
     handlers: Vec<(u64, Handler)>,
     next_handler: u64,
@@ -337,6 +351,30 @@ impl AuthClient {
         r
     }
 
+    /// The one call an app makes at start-up: completes a login when the page is the redirect
+    /// callback ([`Self::handle_redirect_callback`]), recognises the return from its own logout
+    /// ([`Self::handle_logout_callback`]: no silent restore right after a logout), else restores
+    /// the session ([`Self::restore_session`] with the silent redirect). A silent attempt the
+    /// provider answered with `login_required` is [`Started::Anonymous`]; other callback
+    /// failures are returned (e.g. `authorization_error` when the user cancelled).
+    pub async fn start(&self) -> Result<Started, Error> {
+        if self.is_redirect_callback(None) {
+            return match self.handle_redirect_callback(None).await {
+                Ok(_) => Ok(Started::Authenticated),
+                Err(e) if e.code == ErrorCode::LoginRequired => Ok(Started::Anonymous),
+                Err(e) => Err(e),
+            };
+        }
+        if self.handle_logout_callback(None) {
+            return Ok(Started::Anonymous);
+        }
+        Ok(match self.restore_session(true).await? {
+            Restored::Session => Started::Authenticated,
+            Restored::Redirecting => Started::Redirecting,
+            Restored::NoSession => Started::Anonymous,
+        })
+    }
+
     // ---------------------------------------------------------------- session
 
     /// True when an unexpired access token is in memory.
@@ -389,6 +427,25 @@ impl AuthClient {
     /// a transient failure hands out the still-valid token and retries with backoff.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
         self.inner.access_token().await
+    }
+
+    /// The access token in memory when it needs no renewal (more than the margin left): what
+    /// [`Self::access_token`] resolves at once. The JavaScript face answers from it without
+    /// scheduling a future.
+    #[cfg(feature = "js")]
+    pub(crate) fn fresh_access_token(&self) -> Option<AccessToken> {
+        let st = self.inner.st.borrow();
+        let s = st.session.as_ref()?;
+        s.fresh(sys::now_ms(), self.inner.margin(s)).then(|| s.at.clone())
+    }
+
+    /// A new access token even when the one in memory has time left — for when an API refused it
+    /// (`cacheMode: "off"` in auth0-spa-js, `forceRefresh` in MSAL): one refresh request
+    /// (RFC 6749 §6), shared with concurrent calls and other tabs like any refresh; a failure is
+    /// returned, never the old token. Errors: `login_required` without a refresh token or when
+    /// it was refused; the refresh's network and response codes.
+    pub async fn refresh_access_token(&self) -> Result<AccessToken, Error> {
+        self.inner.forced_refresh().await
     }
 
     /// Calls the UserInfo endpoint (OIDC Core §5.3) with the access token in the
@@ -724,7 +781,11 @@ impl Inner {
 
     // ------------------------------------------------------------ access tokens and refresh
 
-    async fn access_token(self: &Rc<Self>) -> Result<AccessToken, Error> {
+    fn access_token<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(self.access_token_inner())
+    }
+
+    async fn access_token_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
         let (s, not_before) = {
             let st = self.st.borrow();
             (st.session.clone(), st.not_before)
@@ -746,6 +807,37 @@ impl Inner {
             return Ok(s.at.clone());
         }
         Err(ErrorCode::LoginRequired.into())
+    }
+
+    /// A new access token even if the one in memory has time left (the app saw it refused):
+    /// joins a refresh in flight when that one ends with a token obtained after this call,
+    /// else runs one more; single flight in the tab and one refresher across tabs as always.
+    fn forced_refresh<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(self.forced_refresh_inner())
+    }
+
+    async fn forced_refresh_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
+        let requested = sys::now_ms();
+        {
+            let mut st = self.st.borrow_mut();
+            if st.session.as_ref().is_none_or(|s| s.rt.is_none()) {
+                return Err(ErrorCode::LoginRequired.into());
+            }
+            st.force_after = st.force_after.max(requested);
+        }
+        let mut r = self.refresh().await;
+        let newer = self.st.borrow().session.as_ref().is_some_and(|s| s.obtained >= requested);
+        if r.is_ok() && !newer {
+            // The flight joined had answered before this call: one more, for a token of our own.
+            r = self.refresh().await;
+        }
+        // Done: later refreshes settle for a valid token again (unless another forced call is
+        // still waiting).
+        let mut st = self.st.borrow_mut();
+        if st.force_after == requested {
+            st.force_after = 0.0;
+        }
+        r
     }
 
     /// Starts a refresh, or joins the one in flight (single flight in this tab).
@@ -802,7 +894,7 @@ impl Inner {
     async fn catch_up(&self) {
         let ok = || {
             let st = self.st.borrow();
-            st.session.as_ref().is_some_and(|s| s.fresh(sys::now_ms(), self.margin(s)))
+            st.session.as_ref().is_some_and(|s| s.fresh(sys::now_ms(), self.margin(s)) && s.obtained >= st.force_after)
         };
         if ok() {
             return;
@@ -821,9 +913,13 @@ impl Inner {
 
     async fn refresh_locked_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
         self.live()?;
-        let s = self.st.borrow().session.clone().ok_or(ErrorCode::LoginRequired)?;
-        // Another tab may have refreshed while we waited for the lock.
-        if s.fresh(sys::now_ms(), self.margin(&s)) {
+        let (s, force_after) = {
+            let st = self.st.borrow();
+            (st.session.clone().ok_or(ErrorCode::LoginRequired)?, st.force_after)
+        };
+        // Another tab may have refreshed while we waited for the lock (for a forced refresh:
+        // after it was asked for).
+        if s.fresh(sys::now_ms(), self.margin(&s)) && s.obtained >= force_after {
             return Ok(s.at.clone());
         }
         let rt = s.rt.clone().ok_or(ErrorCode::LoginRequired)?;
@@ -913,9 +1009,13 @@ impl Inner {
             delay
         };
         self.set_timer(Some(delay));
-        let s = self.st.borrow().session.clone();
+        let (s, force_after) = {
+            let st = self.st.borrow();
+            (st.session.clone(), st.force_after)
+        };
         match s {
-            Some(s) if s.fresh(sys::now_ms(), 0.0) => {
+            // A forced refresh wants a new token: its failure is the caller's answer.
+            Some(s) if s.fresh(sys::now_ms(), 0.0) && s.obtained >= force_after => {
                 self.emit(&Event::Error(e));
                 Ok(s.at.clone())
             }
@@ -939,10 +1039,11 @@ impl Inner {
 
     async fn user_info_inner(self: &Rc<Self>) -> Result<String, Error> {
         let endpoint = self.config.userinfo_endpoint.clone().ok_or(ErrorCode::MetadataMissing)?;
-        let s = self.st.borrow().session.clone();
-        let s = s.filter(|s| s.fresh(sys::now_ms(), 0.0)).ok_or(ErrorCode::LoginRequired)?;
+        // A token that needs renewal is renewed first, as for any other call (issue 11.6).
+        let at = self.access_token().await?;
+        let s = self.st.borrow().session.clone().ok_or(ErrorCode::LoginRequired)?;
         let expected = sub_of(s.claims.as_deref()).ok_or(ErrorCode::LoginRequired)?;
-        let request = userinfo::userinfo_request(&endpoint, &s.at)?;
+        let request = userinfo::userinfo_request(&endpoint, &at)?;
         let r = http::send(&request, self.timeout_ms).await?;
         let info = userinfo::process_userinfo_response(r.response(), &expected).map_err(|e| with_challenge(e, r.challenge.as_deref()))?;
         // The session may have changed while the request was in flight: keep only a match.

@@ -59,6 +59,10 @@ pub struct ClientOptions {
     /// Opt-in provider quirk: accept `expires_in` as a numeric string (RFC 6749 §5.1 says
     /// number). Default false.
     pub allow_string_expires_in: bool,
+    /// Opt-in provider quirk: accept a token response whose `Content-Type` is not
+    /// `application/json` (e.g. `text/plain`) when its body is a valid JSON object (RFC 6749
+    /// §5.1 says `application/json`). Default false.
+    pub allow_any_content_type: bool,
 }
 
 impl ClientOptions {
@@ -83,6 +87,7 @@ impl ClientOptions {
             refresh_margin_seconds: 60,
             timeout_ms: 30_000,
             allow_string_expires_in: false,
+            allow_any_content_type: false,
         }
     }
 
@@ -191,7 +196,7 @@ impl ClientOptions {
     }
 
     pub(crate) fn policy(&self) -> TokenResponsePolicy {
-        TokenResponsePolicy { allow_string_expires_in: self.allow_string_expires_in, allow_any_content_type: false }
+        TokenResponsePolicy { allow_string_expires_in: self.allow_string_expires_in, allow_any_content_type: self.allow_any_content_type }
     }
 }
 

@@ -134,6 +134,8 @@ pub enum ErrorCode {
     /// A refreshed ID token names another issuer, subject, audience, `azp` or `auth_time` than
     /// the session's (OIDC Core §12.2): never a silent user switch.
     IdTokenChanged,
+    /// The ID token's JOSE header `typ` names another kind of token (e.g. `at+jwt`).
+    IdTokenTypInvalid,
     /// The revocation endpoint refused or failed (RFC 7009 §2.2.1); the local logout happened.
     RevocationFailed,
 
@@ -219,6 +221,7 @@ impl ErrorCode {
             AtHashMismatch => "at_hash_mismatch",
             AuthTimeInvalid => "auth_time_invalid",
             IdTokenChanged => "id_token_changed",
+            IdTokenTypInvalid => "id_token_typ_invalid",
             RevocationFailed => "revocation_failed",
             UserinfoInvalid => "userinfo_invalid",
             UserinfoSubMismatch => "userinfo_sub_mismatch",
@@ -287,6 +290,7 @@ impl ErrorCode {
             AtHashMismatch => "the ID token at_hash does not match the access token",
             AuthTimeInvalid => "the ID token auth_time is missing, malformed or too old",
             IdTokenChanged => "the refreshed ID token does not match the session's user or client",
+            IdTokenTypInvalid => "the ID token's typ header names another kind of token (RFC 8725 §3.11)",
             RevocationFailed => "token revocation failed; the session was cleared locally",
             UserinfoInvalid => "the UserInfo response is not a JSON object",
             UserinfoSubMismatch => "the UserInfo sub differs from the ID token sub",
@@ -415,7 +419,7 @@ pub const ALL: &[ErrorCode] = {
         DiscoveryInvalid, DiscoveryIssuerMismatch, MetadataMissing, JwksInvalid, KeyNotFound, KeyAmbiguous,
         JwsMalformed, JweUnsupported, AlgUnsupported, CritUnsupported, SignatureInvalid, ClaimInvalid,
         IssuerMismatch, AudienceMismatch, AzpMismatch, TokenExpired, IatInvalid, NotYetValid, NonceMismatch,
-        AtHashMismatch, AuthTimeInvalid, IdTokenChanged, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
+        AtHashMismatch, AuthTimeInvalid, IdTokenChanged, IdTokenTypInvalid, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
         CallbackInProgress,
     ]

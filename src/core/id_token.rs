@@ -113,6 +113,11 @@ pub fn at_hash(access_token: &str, alg: Alg) -> String {
 /// [`ErrorCode::AtHashMismatch`], [`ErrorCode::AuthTimeInvalid`].
 pub fn validate(token: &VerifiedJws, expect: &Expectations<'_>) -> Result<IdTokenClaims> {
     let jws = token.jws();
+    // typ (RFC 8725 §3.11, RFC 9068 §4): an ID token is a JWT; a token typed as something else
+    // (e.g. an RFC 9068 access token, `at+jwt`, from the same issuer and keys) is not one.
+    if jws.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT") && !t.eq_ignore_ascii_case("application/jwt")) {
+        return Err(ErrorCode::IdTokenTypInvalid.into());
+    }
     let c = &jws.claims;
     let now = expect.now as f64;
     let tol = expect.clock_tolerance as f64;
@@ -246,6 +251,28 @@ mod tests {
     }
     trait PopComma { fn pop_if_comma(&mut self); }
     impl PopComma for String { fn pop_if_comma(&mut self) { if self.ends_with(',') { self.pop(); } } }
+
+    fn verified_with_header(header: &str, claims: &str) -> VerifiedJws {
+        let t = format!("{}.{}.{}", base64url::encode(header.as_bytes()), base64url::encode(claims.as_bytes()), base64url::encode(b"sig"));
+        VerifiedJws::after_signature_check(parse_compact(&t, &Alg::ALL).unwrap())
+    }
+
+    #[test]
+    fn typ_must_name_a_jwt() {
+        // Issue 11.1: an RFC 9068 access token (typ at+jwt) with the claims of an ID token.
+        for typ in ["at+jwt", "application/at+jwt", "dpop+jwt", "JOSE", ""] {
+            let h = format!(r#"{{"alg":"RS256","kid":"k","typ":"{typ}"}}"#);
+            let e = validate(&verified_with_header(&h, &claims("")), &expect()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::IdTokenTypInvalid, "{typ}");
+        }
+        for typ in ["JWT", "jwt", "application/jwt", "Application/JWT"] {
+            let h = format!(r#"{{"alg":"RS256","kid":"k","typ":"{typ}"}}"#);
+            assert!(validate(&verified_with_header(&h, &claims("")), &expect()).is_ok(), "{typ}");
+        }
+        // A typ that is not a string is a malformed header.
+        let t = format!("{}.{}.{}", base64url::encode(br#"{"alg":"RS256","typ":1}"#), base64url::encode(claims("").as_bytes()), base64url::encode(b"sig"));
+        assert_eq!(parse_compact(&t, &Alg::ALL).unwrap_err().code, ErrorCode::JwsMalformed);
+    }
 
     #[test]
     fn valid_token() {

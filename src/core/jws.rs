@@ -112,6 +112,8 @@ pub struct UnverifiedJws {
     pub alg: Alg,
     /// Header `kid`, when present.
     pub kid: Option<String>,
+    /// Header `typ` (RFC 7515 §4.1.9), when present.
+    pub typ: Option<String>,
     /// The payload, a JSON object.
     pub claims: Value,
     /// The payload as JSON text (handed to JavaScript as the claims object).
@@ -163,6 +165,11 @@ pub fn parse_compact(token: &str, accepted: &[Alg]) -> Result<UnverifiedJws> {
         Some(Value::String(k)) => Some(k.clone()),
         Some(_) => return Err(ErrorCode::JwsMalformed.into()),
     };
+    let typ = match header.get("typ") {
+        None => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(_) => return Err(ErrorCode::JwsMalformed.into()),
+    };
     let (claims, claims_json) = decode_object(payload_b64)?;
     let signature = base64url::decode(signature_b64).ok_or(ErrorCode::JwsMalformed)?;
     if signature.is_empty() {
@@ -175,13 +182,13 @@ pub fn parse_compact(token: &str, accepted: &[Alg]) -> Result<UnverifiedJws> {
     signing_input.extend_from_slice(header_b64.as_bytes());
     signing_input.push(b'.');
     signing_input.extend_from_slice(payload_b64.as_bytes());
-    Ok(UnverifiedJws { alg, kid, claims, claims_json, signing_input, signature })
+    Ok(UnverifiedJws { alg, kid, typ, claims, claims_json, signing_input, signature })
 }
 
 /// Proof that the signature of a JWS was verified with a key from the provider's JWK Set.
 ///
 /// Only the signature verifier constructs it (the browser adapter's WebCrypto verification,
-/// `src/wasm/crypto.rs`): the constructor is crate-private, a native test enforces that no other
+/// `src/client/crypto.rs`): the constructor is crate-private, a native test enforces that no other
 /// module of the crate calls it, and the claim checks of [`super::id_token`] accept nothing else.
 #[derive(Debug)]
 pub struct VerifiedJws(UnverifiedJws);

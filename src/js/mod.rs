@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::client::{spawn, LocalFuture};
-use crate::client::{AuthClient, ClientOptions, Event, LoginOptions, LogoutOptions, RefreshSource, Restored, Subscription};
+use crate::client::{AuthClient, ClientOptions, Event, LoginOptions, LogoutOptions, RefreshSource, Restored, Started, Subscription};
 use crate::core::discovery::MetadataKind;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::jws::Alg;
@@ -141,6 +141,7 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.refresh_margin_seconds = o.u32_in("refreshMarginSeconds", 0, 3600)?.unwrap_or(60);
     c.timeout_ms = o.u32_in("timeoutMs", 1, 600_000)?.unwrap_or(30_000);
     c.allow_string_expires_in = o.boolean("allowStringExpiresIn")?.unwrap_or(false);
+    c.allow_any_content_type = o.boolean("allowAnyContentType")?.unwrap_or(false);
     Ok(c)
 }
 
@@ -281,9 +282,22 @@ impl JsAuthClient {
     /// §6; one request however many callers and tabs ask at once). Rejects with
     /// `login_required` when there is no session or the refresh token was refused (the
     /// `sessionExpired` event fires); a transient failure hands out the still-valid token.
+    /// `{ forceRefresh: true }`: a new token even when the one in memory has time left (an API
+    /// refused it), single-flighted like any refresh; a failure rejects.
     #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string>")]
-    pub fn get_access_token(&self) -> Promise {
+    pub fn get_access_token(&self, #[wasm_bindgen(unchecked_optional_param_type = "AccessTokenOptions")] options: JsValue) -> Promise {
+        let force = match read(&options).and_then(|o| o.boolean("forceRefresh")) {
+            Ok(f) => f.unwrap_or(false),
+            Err(e) => return settled(Err(e)),
+        };
         let inner = self.inner.clone();
+        if force {
+            return promise(Box::pin(async move { inner.refresh_access_token().await.map(|t| JsValue::from_str(t.expose())) }));
+        }
+        // The common case, a token with time left, without a future: one call, one promise.
+        if let Some(t) = inner.fresh_access_token() {
+            return Promise::resolve(&JsValue::from_str(t.expose()));
+        }
         promise(Box::pin(async move { inner.access_token().await.map(|t| JsValue::from_str(t.expose())) }))
     }
 
@@ -365,6 +379,24 @@ impl JsAuthClient {
         };
         let inner = self.inner.clone();
         promise(Box::pin(async move { inner.logout(&o).await.map(|_| JsValue::UNDEFINED) }))
+    }
+
+    /// The one call an app makes at start-up: completes a login when the page is the redirect
+    /// callback, recognises the return from its own logout, else restores the session (another
+    /// tab, else one silent `prompt=none` redirect, loop-guarded). Resolves `"authenticated"`,
+    /// `"redirecting"` (a silent redirect is under way: render nothing) or `"anonymous"`; a silent
+    /// attempt the provider answered with `login_required` resolves `"anonymous"`. Rejects with
+    /// the callback's codes (e.g. `authorization_error` when the user cancelled).
+    #[wasm_bindgen(unchecked_return_type = "Promise<\"authenticated\" | \"redirecting\" | \"anonymous\">")]
+    pub fn start(&self) -> Promise {
+        let inner = self.inner.clone();
+        promise(Box::pin(async move {
+            Ok(JsValue::from_str(match inner.start().await? {
+                Started::Authenticated => "authenticated",
+                Started::Redirecting => "redirecting",
+                Started::Anonymous => "anonymous",
+            }))
+        }))
     }
 
     /// After an RP-initiated logout: true when `url` (default: the current location) carries

@@ -30,6 +30,9 @@ export interface AuthClientOptions {
   timeoutMs?: number;
   /** Opt-in quirk: accept `expires_in` as a numeric string. Default false. */
   allowStringExpiresIn?: boolean;
+  /** Opt-in quirk: accept a token response whose Content-Type is not application/json (e.g.
+   * text/plain) when its body is a valid JSON object (RFC 6749 §5.1). Default false. */
+  allowAnyContentType?: boolean;
   /** Which metadata to discover when endpoints are not given: OIDC Discovery (default) or
    * RFC 8414 (`/.well-known/oauth-authorization-server`, path-inserted). */
   discovery?: "openid-configuration" | "oauth-authorization-server";
@@ -62,6 +65,14 @@ export interface LogoutOptions {
   revoke?: boolean;
   /** Navigate to the provider's end_session_endpoint when it has one. Default true. */
   redirect?: boolean;
+}
+
+/** Options of `getAccessToken`. */
+export interface AccessTokenOptions {
+  /** A new token even when the one in memory has time left (e.g. an API refused it): one
+   * refresh request shared with concurrent calls and other tabs; a failure rejects, never the
+   * old token. Default false. */
+  forceRefresh?: boolean;
 }
 
 /** Options of `restoreSession`. */
@@ -201,6 +212,7 @@ export type ErrorCode =
   | "jwe_unsupported" | "alg_unsupported" | "crit_unsupported" | "signature_invalid" | "claim_invalid"
   | "issuer_mismatch" | "audience_mismatch" | "azp_mismatch" | "token_expired" | "iat_invalid"
   | "not_yet_valid" | "nonce_mismatch" | "at_hash_mismatch" | "auth_time_invalid" | "id_token_changed"
+  | "id_token_typ_invalid"
   | "revocation_failed" | "userinfo_invalid"
   | "userinfo_sub_mismatch" | "network_error" | "timeout" | "redirect_refused"
   | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"

@@ -454,6 +454,59 @@ describe('spa-oauth e2e: the public API in a blank page (driver + wasm, Chromium
     });
   });
 
+  test('issue 11.8: start() — "redirecting" for the silent attempt, "anonymous" for its login_required answer and within the guard, the callback handled on a code, the logout return recognised', { timeout: TEST_TIMEOUT }, async () => {
+    await withBrowser(async ({ page, rec }) => {
+      await loadPackage(page);
+      await createClient(page);
+      // No session, no other tab: one silent prompt=none redirect; start() says so before the page leaves.
+      await page.evaluate(() => {
+        window.__started = null;
+        window.__auth.start().then((v) => { window.__started = v; }, (e) => { window.__started = `error:${e.code}`; });
+      });
+      await page.waitForURL((u) => u.pathname === '/authorize', { waitUntil: 'commit', timeout: 5000 });
+      const silent = new URL(page.url());
+      assert.equal(silent.searchParams.get('prompt'), 'none');
+      const state = silent.searchParams.get('state');
+
+      // The answer login_required: start() handles the callback and resolves "anonymous" (no rejection).
+      await loadPackage(page, callbackUrl({ error: 'login_required', state, iss: stack.demoOrigin }));
+      await createClient(page);
+      assert.deepEqual(await page.evaluate(() => window.__try(() => window.__auth.start())), { ok: true, value: 'anonymous' });
+      assert.equal(await page.evaluate(() => location.href), redirectUri(), 'the answer left the address bar');
+      // Again (a reload): within the loop guard, no redirect: "anonymous".
+      assert.deepEqual(await page.evaluate(() => window.__try(() => window.__auth.start())), { ok: true, value: 'anonymous' });
+      await sleep(100);
+      assert.equal(page.url(), redirectUri(), 'no navigation within the guard');
+
+      // A code for a login this tab started: start() exchanges it (the demo server refuses the
+      // token request: the callback's code is the answer, not "anonymous").
+      const login = await startLogin(page);
+      const s2 = login.searchParams.get('state');
+      await loadPackage(page, callbackUrl({ code: 'c-1', state: s2, iss: stack.demoOrigin }));
+      await createClient(page);
+      const exchanged = await page.evaluate(() => window.__try(() => window.__auth.start()));
+      assertCode(exchanged, 'token_response_status', 'start() on a code');
+      assert.equal(tokenPosts(rec).length, 1, 'the code went to the token endpoint once');
+
+      // A cancelled consent is the callback's error, not "anonymous".
+      const l3 = await startLogin(page);
+      await loadPackage(page, callbackUrl({ error: 'access_denied', state: l3.searchParams.get('state'), iss: stack.demoOrigin }));
+      await createClient(page);
+      const denied = await page.evaluate(() => window.__try(() => window.__auth.start()));
+      assertCode(denied, 'authorization_error', 'start() on access_denied');
+      assert.equal(denied.error, 'access_denied');
+
+      // Back from our own logout (its state): "anonymous" at once, no silent attempt.
+      await page.evaluate(() => window.__auth.logout({ revoke: false, redirect: false }));
+      await page.evaluate(() => sessionStorage.setItem('spa-oauth:logout:st-1', String(Math.floor(Date.now() / 1000))));
+      await loadPackage(page, `${redirectUri()}?state=st-1`);
+      await createClient(page);
+      assert.deepEqual(await page.evaluate(() => window.__try(() => window.__auth.start())), { ok: true, value: 'anonymous' });
+      assert.equal(await page.evaluate(() => location.href), redirectUri(), 'state removed from the address bar');
+      assert.deepEqual(await page.evaluate(() => window.__errors), []);
+    });
+  });
+
   test('free(): page listeners and the BroadcastChannel are removed; later events and messages are harmless', { timeout: TEST_TIMEOUT }, async () => {
     await withBrowser(async ({ page, rec }) => {
       await loadPackage(page);

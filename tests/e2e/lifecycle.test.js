@@ -302,6 +302,61 @@ describe('spa-oauth e2e: token lifecycle (refresh, tabs, restore, revocation, lo
     });
   });
 
+  test('issue 11.5: 20 concurrent getAccessToken({ forceRefresh: true }) with a fresh token make ONE refresh request; all get the same new token; a plain call afterwards makes none', { timeout: TEST_TIMEOUT }, async (t) => {
+    await withBrowser(async (browser) => {
+      const { page, rec } = browser;
+      await sdkLogin(page, 'grace');
+      assert.ok(await secondsLeft(page) > MARGIN, 'the token in memory has time left (no refresh due)');
+      const outcome = await page.evaluate(async () => {
+        const before = await window.__auth.getAccessToken();
+        const results = await Promise.allSettled(Array.from({ length: 20 }, () => window.__auth.getAccessToken({ forceRefresh: true })));
+        const values = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+        const distinct = new Set(values);
+        const after = await window.__auth.getAccessToken();
+        return {
+          fulfilled: values.length,
+          rejected: results.filter((r) => r.status === 'rejected').map((r) => r.reason?.code ?? String(r.reason)),
+          distinct: distinct.size,
+          isOld: distinct.has(before),
+          plainIsNew: distinct.has(after),
+          badOption: await window.__auth.getAccessToken({ forceRefresh: 'yes' }).then(() => 'resolved', (e) => e.code),
+        };
+      });
+      assert.deepEqual(outcome, { fulfilled: 20, rejected: [], distinct: 1, isOld: false, plainIsNew: true, badOption: 'invalid_config' });
+      t.diagnostic(`forced refreshes: ${refreshCount()} request(s)`);
+      assert.equal(refreshCount(), 1, 'one refresh_token request for 20 forced callers');
+      assert.equal(refreshCount({ status: 200 }), 1);
+      const refreshedEvents = (await events(page)).filter((e) => e.name === 'tokenRefreshed');
+      assert.deepEqual(refreshedEvents.map((e) => e.source), ['refresh']);
+      await rec.settle();
+      const [login] = rec.tokenResponses;
+      const refreshes = providerRequests().filter((r) => r.path === '/token' && r.body?.grant_type === 'refresh_token');
+      assert.equal(refreshes[0].body.refresh_token, login.body.refresh_token, 'the forced refresh presented the login refresh token');
+      // A second forced call: one more request (the fresh token is not enough for it).
+      const again = await authCall(page, 'getAccessToken', { forceRefresh: true });
+      assert.ok(again.ok, JSON.stringify(again));
+      assert.equal(refreshCount(), 2);
+    });
+  });
+
+  test('issue 11.6: getUserInfo() with an expired access token renews it first (one refresh), then calls UserInfo with the new token', { timeout: TEST_TIMEOUT }, async () => {
+    await withBrowser(async (browser) => {
+      const { page, context } = browser;
+      await context.clock.install();
+      await sdkLogin(page, 'heidi');
+      await jumpClock(context, page, (ACCESS_TOKEN_TTL + 10) * 1000);
+      assert.ok(await secondsLeft(page) < 0, 'the access token in memory has expired');
+      stack.provider.resetRequests();
+      const info = await authCall(page, 'getUserInfo');
+      assert.ok(info.ok, `getUserInfo: ${JSON.stringify(info)}`);
+      assert.equal(info.value.sub, 'heidi');
+      assert.equal(refreshCount(), 1, 'one refresh before the UserInfo call');
+      const me = providerRequests().filter((r) => r.path === '/me' && r.method === 'GET');
+      assert.equal(me.length, 1, 'one UserInfo request');
+      assert.equal(me[0].status, 200, 'the provider accepted the renewed token');
+    });
+  });
+
   // Can fail intermittently (observed in ~1 of 15 due refreshes on a loaded machine) because of
   // the SDK ordering defect the next test reproduces deterministically: the failure diagnostic
   // then shows a second refresh request presenting the rotated-away refresh token.

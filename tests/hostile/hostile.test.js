@@ -852,6 +852,20 @@ describe('4.2 Token endpoint', SECTION, () => {
       server: tokenBody((b) => raw(200, JSON.stringify(b), { 'content-type': 'text/plain' })),
       expect: { code: 'token_response_content_type', requests: TOKEN },
     },
+    {
+      id: 'TE-07',
+      title: '200 valid JSON with Content-Type text/plain, allowAnyContentType (issue 11.7: named opt-in)',
+      server: tokenBody((b) => raw(200, JSON.stringify(b), { 'content-type': 'text/plain' })),
+      client: { allowAnyContentType: true },
+      expect: { ok: true },
+    },
+    {
+      id: 'TE-07',
+      title: 'HTML with Content-Type text/html, allowAnyContentType: still not JSON',
+      server: { token: () => raw(200, '<html><body>login</body></html>', { 'content-type': 'text/html' }) },
+      client: { allowAnyContentType: true },
+      expect: { code: 'token_response_not_json', requests: TOKEN },
+    },
     ...['null', '[]', '"str"', '1'].map((body) => ({
       id: 'TE-08', title: `top-level ${body}`, server: { token: () => json(200, body) }, expect: { code: 'token_response_not_object', requests: TOKEN },
     })),
@@ -990,6 +1004,12 @@ describe('4.3 ID token', SECTION, () => {
     ...['RS1', 'HS512', 'ES256K'].map((alg) => ({
       id: 'IT-06', title: `weak or unsupported alg "${alg}"`, server: headerOnly({ alg, kid: 'rs1' }), expect: { code: 'alg_unsupported', requests: TOKEN },
     })),
+    // Issue 11.1 (RFC 8725 §3.11, RFC 9068 §4): an access token in JWT form, signed by the AS
+    // with the same key, with every claim an ID token needs, is not an ID token.
+    ...['at+jwt', 'application/at+jwt'].map((typ) => ({
+      id: 'IT-typ', title: `typ "${typ}" (an RFC 9068 access token offered as the ID token)`, server: { idToken: { header: (h) => ({ ...h, typ }) } }, expect: { code: 'id_token_typ_invalid', requests: ID_TOKEN },
+    })),
+    { id: 'IT-typ', title: 'typ "JWT" (control)', server: { idToken: { header: (h) => ({ ...h, typ: 'JWT' }) } }, expect: { ok: true } },
     { id: 'IT-07', title: 'crit: ["x-unknown"] (signed)', server: { idToken: { header: (h) => ({ ...h, crit: ['x-unknown'], 'x-unknown': true }) } }, expect: { code: 'crit_unsupported', requests: TOKEN } },
     {
       id: 'IT-08',
@@ -1158,6 +1178,41 @@ describe('4.3 ID token', SECTION, () => {
       await tab.close();
     }
   });
+});
+
+// Issue 11.3: a 50 MB token response must not reach the module's memory. The body is read as a
+// stream and cancelled after 256 KiB + 1 (the core's JSON limit), with and without a declared
+// Content-Length; the module's linear memory (which never shrinks) grows by at most a few MiB.
+describe('4.2 Token endpoint: unbounded bodies', SECTION, () => {
+  section();
+  for (const declared of [true, false]) {
+    test(`TE-huge a 50 MB token response (${declared ? 'Content-Length declared' : 'chunked'}) → refused, memory bounded, nothing kept`, async () => {
+      const key = keyFor('TE-huge');
+      const huge = `{"access_token":"${'a'.repeat(50 * 1024 * 1024)}","token_type":"Bearer"}`;
+      const issuer = server.defineCase(key, {
+        token: () => raw(200, huge, { 'content-type': 'application/json', ...(declared ? { 'content-length': String(Buffer.byteLength(huge)) } : {}) }),
+      });
+      const tab = await newTab(group);
+      try {
+        await openApp(tab, server);
+        assert.ok((await createClient(tab, { issuer, clientId: server.clientId, redirectUri: server.redirectUri, scope: 'openid' })).ok);
+        const before = await tab.page.evaluate(async () => (await (await window.__spa()).default()).memory.buffer.byteLength);
+        const url = await call(tab, 'createAuthorizationUrl');
+        assert.ok(url.ok, JSON.stringify(url.error));
+        const result = await handleCallback(tab, await authorizeToCallback(url.value));
+        assert.equal(result.ok, false, 'refused');
+        assert.ok(['token_response_not_json', 'token_response_too_large'].includes(result.error.code), JSON.stringify(result.error));
+        const after = await tab.page.evaluate(async () => (await (await window.__spa()).default()).memory.buffer.byteLength);
+        const grown = (after - before) / (1024 * 1024);
+        assert.ok(grown <= 4, `linear memory grew by ${grown.toFixed(1)} MiB (before ${before}, after ${after})`);
+        assert.deepEqual(endpoints(key).filter((e) => e === 'token'), ['token'], 'one token request, no retry');
+        const p = await probe(tab);
+        assert.equal(p.isAuthenticated, false);
+      } finally {
+        await tab.close();
+      }
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
