@@ -958,8 +958,19 @@ impl Inner {
             let nonce = s.claims.as_deref().and_then(|c| json::parse(c.as_bytes()).ok()).and_then(|v| v.get("nonce").and_then(Value::as_str).map(String::from));
             let c = match self.verify_id_token(idt.expose(), nonce.as_deref(), true, None, t.access_token.expose()).await {
                 Ok(c) => c,
-                // Catalogue RT-09: the whole response is discarded; the session stays as it was.
-                Err(e) => return self.transient(e),
+                Err(e) => {
+                    // Catalogue RT-09: the access and ID tokens of the response are discarded and
+                    // the session keeps its still-valid access token. But the response came from
+                    // the token endpoint over TLS: a rotating provider has already retired the
+                    // refresh token presented, so the new one is kept (issue 11.4) — the retry
+                    // after the backoff presents it instead of a rotated-away token that the
+                    // provider would treat as reuse and answer with invalid_grant for the
+                    // whole grant.
+                    if let Some(rt) = t.refresh_token {
+                        self.adopt_refresh_token(&s, rt);
+                    }
+                    return self.transient(e);
+                }
             };
             if let Some(prev) = &s.claims {
                 if let Err(e) = same_authentication(prev, &c) {
@@ -996,6 +1007,28 @@ impl Inner {
         self.schedule();
         self.emit(&Event::TokenRefreshed { expires_at: exp, source: RefreshSource::Refresh });
         Ok(at)
+    }
+
+    /// Replaces only the refresh token of the session `s` was read from (if it is still the
+    /// current one) and shares the change with the other tabs: the session counts as newer (by
+    /// 1 µs, so a tab holding the old copy adopts it), its access token and claims stay.
+    fn adopt_refresh_token(&self, s: &Session, rt: RefreshToken) {
+        let changed = {
+            let mut st = self.st.borrow_mut();
+            match st.session.as_deref() {
+                Some(current) if s.same_rt(Some(current)) => {
+                    let mut next = current.clone();
+                    next.rt = Some(rt);
+                    next.obtained += 0.001;
+                    st.session = Some(Rc::new(next));
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            self.broadcast();
+        }
     }
 
     /// A network error, time-out, 5xx or unusable answer: keep the tokens, hand out the

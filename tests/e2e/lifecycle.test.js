@@ -804,6 +804,54 @@ describe('spa-oauth e2e: token lifecycle (refresh, tabs, restore, revocation, lo
     });
   });
 
+  test('issue 11.4: a refresh response refused for its ID token (signature tampered in transit by the test) — the provider had rotated: the retry presents the NEW refresh token, no invalid_grant, the session lives', { timeout: TEST_TIMEOUT }, async (t) => {
+    await withBrowser(async (browser) => {
+      const { page, context, rec } = browser;
+      await context.clock.install();
+      await sdkLogin(page, 'judy');
+      const old = await tokenDigest(page);
+      await rec.settle();
+      const rt0 = rec.tokenResponses[0].body.refresh_token;
+
+      let rotated = null;
+      const tamper = async (route) => {
+        const request = route.request();
+        if (request.method() !== 'POST' || rotated || new URLSearchParams(request.postData() ?? '').get('grant_type') !== 'refresh_token') return route.continue();
+        const response = await route.fetch();
+        const body = await response.json();
+        rotated = body.refresh_token;
+        const [h, p, sig] = body.id_token.split('.');
+        body.id_token = `${h}.${p}.${sig.startsWith('A') ? 'B' : 'A'}${sig.slice(1)}`;
+        return route.fulfill({ response, body: JSON.stringify(body) });
+      };
+      await page.route(stack.config.tokenEndpoint, tamper);
+      await jumpClock(context, page);
+      const during = await tokenDigest(page);
+      assert.deepEqual(during, old, 'the still-valid access token is handed out');
+      assert.ok(rotated && rotated !== rt0, 'the provider rotated the refresh token in the refused response');
+      const errors = (await events(page)).filter((e) => e.name === 'error');
+      assert.deepEqual(errors.map((e) => e.code), ['signature_invalid']);
+      assert.equal((await authCall(page, 'isAuthenticated')).value, true);
+
+      // After the backoff the retry must present the refresh token the provider issued last.
+      await context.clock.fastForward(2500);
+      const later = await waitFor(async () => {
+        const d = await tokenDigest(page);
+        return d.ok && d.digest !== old.digest ? d : null;
+      }, 'the token renewed after the backoff', 5_000);
+      assert.ok(later.ok);
+      await page.unroute(stack.config.tokenEndpoint, tamper);
+      const refreshes = providerRequests().filter((r) => r.path === '/token' && r.body?.grant_type === 'refresh_token');
+      t.diagnostic(`refreshes: ${refreshes.map((r) => `${r.status}${r.error ? ` ${r.error}` : ''}`).join(', ')}`);
+      assert.equal(refreshes.length, 2);
+      assert.equal(refreshes[0].body.refresh_token, rt0);
+      assert.equal(refreshes[1].body.refresh_token, rotated, 'the retry presented the rotated refresh token');
+      assert.equal(refreshes[1].status, 200, 'accepted: no reuse detected');
+      assert.equal(refreshCount({ error: 'invalid_grant' }), 0, 'no invalid_grant');
+      assert.deepEqual((await events(page)).filter((e) => e.name === 'sessionExpired'), []);
+    });
+  });
+
   test('network failure during a due refresh keeps the still-valid token (error event), and after the network is back a later call refreshes', { timeout: TEST_TIMEOUT }, async (t) => {
     await withBrowser(async (browser) => {
       const { page, context } = browser;

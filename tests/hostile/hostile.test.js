@@ -408,7 +408,13 @@ const keptWithBackoff = (code, check) => async (ctx) => {
   const gap = r2.at - failure.at;
   ctx.t?.diagnostic(`${code}: retry ${gap} ms after the error event`);
   assert.ok(gap >= BACKOFF_MS - 100, `the retry came ${gap} ms after the failure, before the ${BACKOFF_MS} ms backoff`);
-  assert.equal(r2.form.refresh_token, first.refresh_token, 'the retry presents the same refresh token (the failed response was discarded)');
+  // Issue 11.4: a response refused for its ID token still came from the token endpoint; when it
+  // rotated the refresh token, the retry presents the new one (never the retired one), else the same.
+  const failed = server.issued(key).find((i) => i.n === 1 && i.grantType === 'refresh_token');
+  const expectedRt = (failed?.id_token && failed.refresh_token) || first.refresh_token;
+  assert.equal(r2.form.refresh_token, expectedRt, failed?.id_token && failed.refresh_token
+    ? 'the retry presents the refresh token of the response refused for its ID token (rotation-safe)'
+    : 'the retry presents the same refresh token (the failed response was discarded)');
   await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed after the retry');
   const issued = server.issued(key);
   const good = issued.at(-1);
