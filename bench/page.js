@@ -1,25 +1,247 @@
 // Benchmark page logic, loaded by bench/page.html and driven by bench/run.mjs (playwright-core).
 // Defines window.bench; imports no library at load time (every import is timed, with a per-round
-// cache-busting query, in a fresh tab, from a server that sends `Cache-Control: no-store`).
+// cache-busting query).
+//
+// Two kinds of scenario:
+// * batch: `fn()` is one operation; timed in batches of n operations (µs per operation = batch
+//   time / n), after warm-up batches.
+// * per-op: `prepare(i)` builds the inputs of one operation outside the timing (a fresh login
+//   transaction, a freshly signed ID token...), then `fn(ctx)` is timed alone; every operation
+//   is one sample.
 
 const ISSUER = 'https://login.example.com';
 const AUTHORIZATION_ENDPOINT = 'https://login.example.com/authorize';
 const TOKEN_ENDPOINT = 'https://login.example.com/token';
+const JWKS_URI = 'https://login.example.com/jwks';
 const CLIENT_ID = 'bench-spa';
 const REDIRECT_URI = 'https://app.example.com/callback';
 const SCOPE = 'openid profile email';
+
+const enc = new TextEncoder();
 
 // How each library is loaded. `ready` runs after the dynamic import and is part of the timing.
 const LIBS = {
   'spa-oauth': {
     url: '/pkg/spa_oauth.js',
-    // init() fetches pkg/spa_oauth_bg.wasm next to the module, compiles and instantiates it.
+    // init() fetches spa_oauth_bg.wasm next to the module (new URL(..., import.meta.url)),
+    // compiles and instantiates it (WebAssembly.instantiateStreaming).
     ready: (m) => m.default(),
   },
   'oauth4webapi': { url: '/bench/dist/oauth4webapi.js', ready: async () => undefined },
   'oidc-client-ts': { url: '/bench/dist/oidc-client-ts.js', ready: async () => undefined },
 };
 
+function b64url(bytes) {
+  let s = '';
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+const b64urlJson = (o) => b64url(enc.encode(JSON.stringify(o)));
+const randomToken = (bytes = 32) => b64url(crypto.getRandomValues(new Uint8Array(bytes)));
+
+// ---------------------------------------------------------------------------------------------
+// fetch stub for the callback scenarios: the token endpoint and the JWKS answered in the page
+// with real Response objects built from pre-made bodies (what a fast server would send), no
+// network and no playwright routing. Every library under test calls the global `fetch` at call
+// time, so replacing it is enough. URLs not in `routes` go to the real fetch.
+const realFetch = globalThis.fetch;
+const routes = new Map(); // absolute URL -> Uint8Array body (application/json)
+const stubSeen = { requests: 0, lastUrl: null, lastBody: null };
+function stubFetch(input, init) {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const body = routes.get(url);
+  if (body === undefined) return realFetch(input, init);
+  stubSeen.requests++;
+  stubSeen.lastUrl = url;
+  stubSeen.lastBody = init?.body ?? null;
+  return Promise.resolve(new Response(body, {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'cache-control': 'no-store' },
+  }));
+}
+function installFetchStub() { globalThis.fetch = stubFetch; }
+function removeFetchStub() { globalThis.fetch = realFetch; routes.clear(); }
+
+// ---------------------------------------------------------------------------------------------
+// RS256 keys for the callback scenarios: private JWKs made once by bench/run.mjs (Node
+// WebCrypto), imported once per tab. The warm variants sign with key 0 only; the new-client
+// variants rotate through all of them (17 > spa-oauth's 16-entry imported-key cache), so every
+// callback imports a key it has not seen recently, as the first callback of a page load does.
+let keyMaterial = null; // private JWKs from run.mjs
+let keysPromise = null;
+function signingKeys() {
+  keysPromise ??= Promise.all(keyMaterial.map(async (priv, i) => {
+    const kid = `bench-${i}`;
+    const privateKey = await crypto.subtle.importKey('jwk', priv, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+    const publicJwk = { kty: 'RSA', n: priv.n, e: priv.e, kid, alg: 'RS256', use: 'sig' };
+    const publicKey = await crypto.subtle.importKey('jwk', publicJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
+    return { kid, privateKey, publicKey, publicJwk, jwksBody: enc.encode(JSON.stringify({ keys: [publicJwk] })) };
+  }));
+  return keysPromise;
+}
+async function pickKey(rotate, i) {
+  const ks = await signingKeys();
+  return rotate ? ks[i % ks.length] : ks[0];
+}
+
+// A token response as an authorization server sends it: a fresh bearer access token and an
+// RS256 ID token signed with `key`, with iss, sub, aud, exp, iat, the transaction's nonce and
+// at_hash (OIDC Core §3.1.3.6: left half of SHA-256 of the access token).
+async function tokenResponse(issuer, nonce, key) {
+  const accessToken = `at-${randomToken(24)}`;
+  const atHash = b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', enc.encode(accessToken))).subarray(0, 16));
+  const now = Math.floor(Date.now() / 1000);
+  const signingInput = enc.encode(`${b64urlJson({ alg: 'RS256', kid: key.kid, typ: 'JWT' })}.${b64urlJson({
+    iss: issuer, sub: 'user-1', aud: CLIENT_ID, exp: now + 3600, iat: now, nonce, at_hash: atHash, name: 'Bench User', email: 'user@example.com',
+  })}`);
+  const signature = new Uint8Array(await crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key.privateKey, signingInput));
+  const idToken = `${new TextDecoder().decode(signingInput)}.${b64url(signature)}`;
+  const body = enc.encode(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope: 'openid profile', id_token: idToken }));
+  return { accessToken, idToken, body, signingInput, signature };
+}
+
+// What each participant of the callback scenarios checks (printed beside the table).
+const CALLBACK_CHECKS = {
+  'spa-oauth': 'state (single-use sessionStorage transaction), iss (RFC 9207), redirect URI; token response; ID token: RS256 signature (JWKS, WebCrypto), iss, aud/azp, exp, iat, nonce, at_hash (WebCrypto SHA-256); then keeps the session: sessionStorage marker, session posted to the other tabs (BroadcastChannel), renewal timer',
+  'oauth4webapi': 'state, iss (RFC 9207); token response; ID token claims: alg, iss, aud/azp, exp, iat, sub, nonce (no signature, no at_hash)',
+  'oauth4webapi+sig': 'as oauth4webapi, then validateApplicationLevelSignature: RS256 signature (JWKS, WebCrypto)',
+  'oidc-client-ts': 'state (stored state, localStorage), authority and client_id of the stored state; token response; ID token decoded only (jwt-decode): sub present, nonce (no signature, no iss/aud/exp); OidcClient stores no user (UserManager would)',
+  floor: 'crypto.subtle.verify of the same kind of token with an already-imported key: the bare signature check',
+  'floor+import': 'crypto.subtle.importKey of the JWK + crypto.subtle.verify: the bare key import and signature check',
+};
+
+// `rotate`: a new client (and JWKS fetch) per callback, keys rotated; otherwise one client per
+// tab, JWKS fetched and key imported once (during the warm-up operations).
+function callbackScenario(rotate) {
+  const label = rotate ? 'new client per callback: JWKS fetched and key imported each time' : 'one client: JWKS and key cached after the first callback';
+  return {
+    title: `callback → tokens in memory, token endpoint + JWKS stubbed in the page (${label})`,
+    perOp: true,
+    checks: { ...CALLBACK_CHECKS, floor: CALLBACK_CHECKS[rotate ? 'floor+import' : 'floor'], 'floor+import': undefined },
+    libs: {
+      'spa-oauth': async (m) => {
+        const origin = location.origin;
+        const options = {
+          issuer: origin,
+          authorizationEndpoint: `${origin}/bench/authorize`,
+          tokenEndpoint: `${origin}/bench/stub/token`,
+          jwksUri: `${origin}/bench/stub/jwks`,
+          clientId: CLIENT_ID,
+          redirectUri: `${origin}/bench/callback`,
+          scope: 'openid profile',
+        };
+        const shared = rotate ? null : await m.AuthClient.create(options);
+        return {
+          async prepare(i) {
+            const key = await pickKey(rotate, i);
+            const auth = shared ?? await m.AuthClient.create(options);
+            const url = new URL(await auth.createAuthorizationUrl());
+            const state = url.searchParams.get('state');
+            const nonce = url.searchParams.get('nonce');
+            const tr = await tokenResponse(origin, nonce, key);
+            routes.set(options.tokenEndpoint, tr.body);
+            routes.set(options.jwksUri, key.jwksBody);
+            // The callback URL is passed explicitly; it is not the page's location (so the
+            // address bar is not touched).
+            const callbackUrl = `${options.redirectUri}?code=code-${i}&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(origin)}`;
+            return { auth, callbackUrl, tr, nonce };
+          },
+          fn: (c) => c.auth.handleRedirectCallback(c.callbackUrl),
+          async check(c) {
+            const claims = c.auth.getIdTokenClaims();
+            return { tokenInMemory: (await c.auth.getAccessToken()) === c.tr.accessToken, nonceChecked: claims?.nonce === c.nonce };
+          },
+          cleanup(c) { if (rotate) c.auth.free(); },
+        };
+      },
+      ...Object.fromEntries([false, true].map((sig) => [sig ? 'oauth4webapi+sig' : 'oauth4webapi', {
+        lib: 'oauth4webapi',
+        make: (m) => {
+          const makeAs = () => ({
+            issuer: ISSUER,
+            authorization_endpoint: AUTHORIZATION_ENDPOINT,
+            token_endpoint: TOKEN_ENDPOINT,
+            jwks_uri: JWKS_URI,
+            authorization_response_iss_parameter_supported: true,
+          });
+          const shared = rotate ? null : makeAs();
+          const client = { client_id: CLIENT_ID };
+          return {
+            async prepare(i) {
+              const key = await pickKey(rotate, i);
+              // oauth4webapi caches the JWKS per `as` object and imported keys per JWK object:
+              // a new `as` is a new client.
+              const as = shared ?? makeAs();
+              const state = m.generateRandomState();
+              const nonce = m.generateRandomNonce();
+              const codeVerifier = m.generateRandomCodeVerifier();
+              const tr = await tokenResponse(ISSUER, nonce, key);
+              routes.set(TOKEN_ENDPOINT, tr.body);
+              routes.set(JWKS_URI, key.jwksBody);
+              const callbackUrl = `${REDIRECT_URI}?code=code-${i}&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(ISSUER)}`;
+              return { as, state, nonce, codeVerifier, tr, callbackUrl };
+            },
+            fn: async (c) => {
+              const params = m.validateAuthResponse(c.as, client, new URL(c.callbackUrl), c.state);
+              const response = await m.authorizationCodeGrantRequest(c.as, client, m.None(), params, REDIRECT_URI, c.codeVerifier);
+              const result = await m.processAuthorizationCodeResponse(c.as, client, response, { expectedNonce: c.nonce });
+              if (sig) await m.validateApplicationLevelSignature(c.as, response);
+              return result;
+            },
+            check: (c, r) => ({ tokenInMemory: r.access_token === c.tr.accessToken, nonceChecked: true }),
+          };
+        },
+      }])),
+      'oidc-client-ts': (m) => {
+        const settings = {
+          authority: ISSUER,
+          client_id: CLIENT_ID,
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid profile',
+          response_type: 'code',
+          // Explicit metadata: no discovery fetch. Default state store (localStorage).
+          metadata: { issuer: ISSUER, authorization_endpoint: AUTHORIZATION_ENDPOINT, token_endpoint: TOKEN_ENDPOINT, jwks_uri: JWKS_URI },
+        };
+        const shared = rotate ? null : new m.OidcClient(settings);
+        return {
+          async prepare(i) {
+            const key = await pickKey(rotate, i);
+            const client = shared ?? new m.OidcClient(settings);
+            const nonce = randomToken();
+            const req = await client.createSigninRequest({ nonce });
+            const state = new URL(req.url).searchParams.get('state');
+            const tr = await tokenResponse(ISSUER, nonce, key);
+            routes.set(TOKEN_ENDPOINT, tr.body);
+            routes.set(JWKS_URI, key.jwksBody);
+            const callbackUrl = `${REDIRECT_URI}?code=code-${i}&state=${encodeURIComponent(state)}&iss=${encodeURIComponent(ISSUER)}`;
+            return { client, nonce, tr, callbackUrl, sentNonce: new URL(req.url).searchParams.get('nonce') };
+          },
+          fn: (c) => c.client.processSigninResponse(c.callbackUrl),
+          // It compares the ID token's nonce with the stored one (and drops nonce from `profile`).
+          check: (c, r) => ({ tokenInMemory: r.access_token === c.tr.accessToken, nonceChecked: c.sentNonce === c.nonce && r.id_token === c.tr.idToken }),
+        };
+      },
+    },
+    // The bare WebCrypto work of the signature check (RS256, 2048-bit key).
+    floor: () => ({
+      async prepare(i) {
+        const key = await pickKey(rotate, i);
+        return { key, tr: await tokenResponse(ISSUER, 'n', key) };
+      },
+      fn: async (c) => {
+        const k = rotate
+          ? await crypto.subtle.importKey('jwk', c.key.publicJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify'])
+          : c.key.publicKey;
+        if (!(await crypto.subtle.verify({ name: 'RSASSA-PKCS1-v1_5' }, k, c.tr.signature, c.tr.signingInput))) throw new Error('floor: signature did not verify');
+        return null;
+      },
+      check: () => ({ tokenInMemory: null, nonceChecked: null }),
+    }),
+    floorLabel: rotate ? 'WebCrypto importKey + verify (floor)' : 'WebCrypto verify (our own signature check, floor)',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // A state store for oidc-client-ts that keeps nothing: spa-oauth's buildAuthorizationUrl and the
 // oauth4webapi recipe store nothing either. (With a real store, every createSigninRequest also
 // walks all stored states in clearStaleState, so its cost grows with the number kept.)
@@ -45,10 +267,9 @@ function idTokenFixture(alg) {
     delete jwk.key_ops; delete jwk.ext;
     jwk.kid = 'k1'; jwk.alg = alg; jwk.use = 'sig';
     const now = Math.floor(Date.now() / 1000);
-    const enc = (o) => b64url(new TextEncoder().encode(JSON.stringify(o)));
-    const input = enc({ alg, kid: 'k1', typ: 'JWT' }) + '.' +
-      enc({ iss: ISSUER, sub: 'user-1', aud: CLIENT_ID, exp: now + 3600, iat: now, nonce: 'n-1', name: 'Bench User' });
-    const data = new TextEncoder().encode(input);
+    const input = b64urlJson({ alg, kid: 'k1', typ: 'JWT' }) + '.' +
+      b64urlJson({ iss: ISSUER, sub: 'user-1', aud: CLIENT_ID, exp: now + 3600, iat: now, nonce: 'n-1', name: 'Bench User' });
+    const data = enc.encode(input);
     const sig = new Uint8Array(await crypto.subtle.sign(sign, pair.privateKey, data));
     return { token: `${input}.${b64url(sig)}`, jwks: { keys: [jwk] }, publicKey: pair.publicKey, sign, data, sig };
   })();
@@ -76,14 +297,46 @@ function idTokenScenario(alg) {
         return null;
       },
     }),
+    floorLabel: 'WebCrypto verify (floor)',
   };
 }
 
-// Operation scenarios. Each library entry gets the imported module and returns
-// { sync, fn }: fn() performs one operation and returns { url, codeVerifier } (used for a sanity
-// check of the first result). `floor` needs no module. bench/run.mjs runs every scenario listed
-// here and prints a table for each, so adding a scenario here adds it to the report.
+// Operation scenarios. A `libs` entry is either a function of the imported module, or
+// { lib, make } for a second entry on the same library (e.g. oauth4webapi with its optional
+// signature check). It returns { sync, fn } (batch) or { prepare, fn, check, cleanup } (per-op
+// scenarios). Batch `fn()` returns { url, codeVerifier } when it builds an authorization URL
+// (sanity-checked on the first result). `floor` needs no module. bench/run.mjs runs every
+// scenario listed here and prints a table for each, so adding a scenario here adds it to the
+// report.
 const SCENARIOS = {
+  pkcePair: {
+    title: 'PKCE pair (32 random bytes → verifier, S256 challenge)',
+    libs: {
+      // Synchronous: random bytes and SHA-256 inside one wasm call.
+      'spa-oauth': (m) => ({ sync: true, fn: () => m.createPkcePair() }),
+      'oauth4webapi': (m) => ({
+        sync: false,
+        fn: async () => {
+          const codeVerifier = m.generateRandomCodeVerifier();
+          return { codeVerifier, codeChallenge: await m.calculatePKCECodeChallenge(codeVerifier) };
+        },
+      }),
+    },
+    // The raw WebCrypto work: 32 random bytes, one awaited SHA-256 of a 43-byte verifier.
+    floor: () => {
+      const buf = new Uint8Array(43);
+      return {
+        sync: false,
+        fn: async () => {
+          crypto.getRandomValues(buf.subarray(0, 32));
+          await crypto.subtle.digest('SHA-256', buf);
+          return null;
+        },
+      };
+    },
+    floorLabel: 'WebCrypto getRandomValues + digest (floor)',
+  },
+
   authUrl: {
     title: 'PKCE pair + authorization URL (state, nonce, S256 challenge)',
     libs: {
@@ -155,16 +408,21 @@ const SCENARIOS = {
         },
       };
     },
+    floorLabel: 'WebCrypto getRandomValues + digest (floor)',
   },
 
-  // ID-token validation (issue 3): spa-oauth's validateIdToken does compact-JWS parsing, key
-  // selection from the JWK Set, WebCrypto importKey + verify, and the claim checks. The floor is
-  // a bare crypto.subtle.verify of the same token with an already-imported key. oauth4webapi and
-  // oidc-client-ts are not timed here: neither verifies an ID-token signature from the token
-  // endpoint by default (oauth4webapi skips it, oidc-client-ts only decodes), so there is no
-  // equivalent operation to compare.
+  // ID-token validation on its own: spa-oauth's validateIdToken does compact-JWS parsing, key
+  // selection from the JWK Set, WebCrypto importKey (cached) + verify, and the claim checks. The
+  // floor is a bare crypto.subtle.verify of the same token with an already-imported key. The
+  // peers have no equivalent stand-alone call (oauth4webapi verifies ID-token signatures only
+  // inside a processed token response: see the callback scenarios; oidc-client-ts never does).
   idTokenRS256: idTokenScenario('RS256'),
   idTokenES256: idTokenScenario('ES256'),
+
+  // A login completed from the redirect callback URL to tokens in memory, with the token
+  // endpoint and the JWKS answered by the in-page fetch stub.
+  callback: callbackScenario(false),
+  callbackNewClient: callbackScenario(true),
 
   // The hot path of an app: asking for the access token before each API call while a valid one
   // is cached. spa-oauth logs in once for real in the page (createAuthorizationUrl, then
@@ -210,8 +468,18 @@ const SCENARIOS = {
       const token = 'bench-at';
       return { sync: false, fn: async () => token };
     },
+    floorLabel: 'async function returning a string (floor)',
   },
 };
+
+// Entry name -> { lib, make } for every scenario (entry name = library name unless it is a
+// second entry on the same library).
+function entriesOf(S) {
+  const out = {};
+  for (const [name, v] of Object.entries(S.libs)) out[name] = typeof v === 'function' ? { lib: name, make: v } : v;
+  if (S.floor) out.floor = { lib: 'floor', make: S.floor };
+  return out;
+}
 
 const loaded = {}; // lib -> { module, initOutput }
 
@@ -239,20 +507,17 @@ async function timeBatch(op, n) {
   return ((t1 - t0) * 1000) / n; // µs per operation
 }
 
-function b64url(bytes) {
-  let s = '';
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 // Parameter names and value lengths of one result, and whether code_challenge is
-// BASE64URL(SHA-256(code_verifier)) (RFC 7636 §4.2).
+// BASE64URL(SHA-256(code_verifier)) (RFC 7636 §4.2). A PKCE pair alone: the challenge check.
 async function describe(result) {
-  if (!result || typeof result.url !== 'string') return null; // only authorization URLs have a shape
+  if (!result || typeof result.codeVerifier !== 'string') return null;
+  const expected = b64url(await crypto.subtle.digest('SHA-256', enc.encode(result.codeVerifier)));
+  if (typeof result.url !== 'string') {
+    return { params: null, codeVerifierLength: result.codeVerifier.length, challengeMatchesVerifier: result.codeChallenge === expected };
+  }
   const u = new URL(result.url);
   const params = {};
   for (const [k, v] of u.searchParams) params[k] = k.endsWith('_uri') || k === 'scope' || k === 'client_id' || k === 'response_type' || k === 'code_challenge_method' ? v : `<${v.length} chars>`;
-  const expected = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(result.codeVerifier)));
   return {
     origin: u.origin + u.pathname,
     params,
@@ -270,12 +535,24 @@ window.bench = {
       isSecureContext: globalThis.isSecureContext === true,
       hardwareConcurrency: navigator.hardwareConcurrency,
       scenarios: Object.fromEntries(
-        Object.entries(SCENARIOS).map(([k, s]) => [k, { title: s.title, libs: Object.keys(s.libs), floor: !!s.floor }]),
+        Object.entries(SCENARIOS).map(([k, s]) => [k, {
+          title: s.title,
+          perOp: !!s.perOp,
+          checks: s.checks ?? null,
+          floorLabel: s.floorLabel ?? null,
+          entries: Object.fromEntries(Object.entries(entriesOf(s)).map(([name, e]) => [name, e.lib])),
+        }]),
       ),
     };
   },
 
-  // Time from dynamic import to a usable library (spa-oauth: import + await init()).
+  // Private RS256 JWKs (from bench/run.mjs) for the callback scenarios.
+  setKeys(jwks) {
+    keyMaterial = jwks;
+  },
+
+  // Time from dynamic import to a usable library (spa-oauth: import + await init()), once per
+  // tab, from the no-store mount (nothing comes from the HTTP cache).
   async importReady(lib, tag) {
     const L = LIBS[lib];
     const t0 = performance.now();
@@ -286,27 +563,60 @@ window.bench = {
     return t1 - t0;
   },
 
-  // Exported names of a loaded library (and AuthClient's methods) that look like ID-token
-  // validation (the idToken* scenarios above use validateIdToken).
-  idTokenApiCandidates(lib) {
-    const m = loaded[lib]?.module;
-    if (!m) return [];
-    const names = Object.keys(m);
-    if (typeof m.AuthClient === 'function') {
-      for (const k of Object.getOwnPropertyNames(m.AuthClient.prototype)) names.push(`AuthClient#${k}`);
-      for (const k of Object.getOwnPropertyNames(m.AuthClient)) names.push(`AuthClient.${k}`);
+  // The same in a page that is already loaded and has loaded the library before: `count` timed
+  // imports, each of a fresh module URL (a query string: a new module record, so nothing comes
+  // from the module registry), from the /cached/ mount (Cache-Control: max-age), after one
+  // untimed priming import. The module's JS (new URL) comes from the network (loopback); the
+  // wasm (same URL every time: init() resolves it against import.meta.url, without the query)
+  // comes from the warm HTTP cache. Each import is a separate instance (its own wasm memory).
+  async importWarm(lib, tag, count) {
+    const L = LIBS[lib];
+    const url = `/cached${L.url}`;
+    await L.ready(await import(`${url}?prime=${encodeURIComponent(tag)}`));
+    const ms = [];
+    for (let j = 0; j < count; j++) {
+      const t0 = performance.now();
+      const module = await import(`${url}?warm=${encodeURIComponent(tag)}-${j}`);
+      await L.ready(module);
+      ms.push(performance.now() - t0);
     }
-    return names.filter((n) => /id.?token|jwt|jws|jwks|verify|validat/i.test(n));
+    // Resource Timing: how many of the timed fetches came from the HTTP cache (transferSize 0).
+    const fetched = performance.getEntriesByType('resource').filter((e) => e.name.includes('/cached/') && /[?&]warm=/.test(e.name) || e.name.endsWith('/cached/pkg/spa_oauth_bg.wasm'));
+    return { ms, resources: fetched.map((e) => ({ name: new URL(e.name).pathname, fromHttpCache: e.transferSize === 0 })) };
   },
 
-  // Runs one scenario for a library that importReady loaded in this tab (or the floor, lib =
-  // 'floor'): one warm-up batch, then `batches` timed batches of `n` operations.
-  async ops(scenario, lib, { n, batches, warmupBatches }) {
+  // Runs one entry of a scenario for a library importReady loaded in this tab (or the floor).
+  // Batch scenarios: `warmupBatches` batches, then `batches` timed batches of `n` operations.
+  // Per-op scenarios: `warmupOps` operations, then `perOpCount` timed operations, each prepared
+  // outside the timing.
+  async ops(scenario, entry, { n, batches, warmupBatches, perOpCount, warmupOps }) {
     const S = SCENARIOS[scenario];
-    const op = await (lib === 'floor' ? S.floor() : S.libs[lib](loaded[lib].module));
+    const E = entriesOf(S)[entry];
+    const op = await E.make(loaded[E.lib]?.module);
+    const memory = loaded[E.lib]?.initOutput?.memory;
+    if (S.perOp) {
+      installFetchStub();
+      try {
+        const perOpUs = [];
+        let sample = null;
+        for (let i = 0; i < warmupOps + perOpCount; i++) {
+          const ctx = await op.prepare(i);
+          const seenBefore = stubSeen.requests;
+          const t0 = performance.now();
+          const r = await op.fn(ctx);
+          const t1 = performance.now();
+          if (i === 0) sample = { ...(await op.check(ctx, r)), stubRequests: stubSeen.requests - seenBefore };
+          op.cleanup?.(ctx);
+          if (i >= warmupOps) perOpUs.push((t1 - t0) * 1000);
+        }
+        const sorted = [...perOpUs].sort((a, b) => a - b);
+        return { perOpUs, median: percentileSorted(sorted, 0.5), sample, wasmMemoryBytes: null };
+      } finally {
+        removeFetchStub();
+      }
+    }
     const first = op.sync ? op.fn() : await op.fn();
     const sample = await describe(first);
-    const memory = loaded[lib]?.initOutput?.memory;
     const memBefore = memory ? memory.buffer.byteLength : null;
     for (let w = 0; w < warmupBatches; w++) await timeBatch(op, n);
     const perOpUs = [];

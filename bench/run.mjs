@@ -2,20 +2,24 @@
 // oidc-client-ts. Run with `npm run bench` (scripts/bench.sh builds pkg/ first). Not part of
 // `npm test`.
 //
-//   node bench/run.mjs [--rounds 15] [--ops 1000] [--batches 5] [--no-write]
+//   node bench/run.mjs [--rounds 15] [--ops 1000] [--batches 5] [--cb-ops 100] [--imports 10] [--no-write]
 //
 // 1. Bundles the peers from bench/entries/*.js with esbuild (--bundle --minify --format=esm) into
-//    bench/dist/ and measures raw / gzip -9 / brotli q11 of each, and of pkg/spa_oauth_bg.wasm +
-//    pkg/spa_oauth.js (what an app ships).
-// 2. Serves bench/ and pkg/ on 127.0.0.1 (ephemeral port, no-store, cross-origin isolated for
-//    5 µs timers) and drives Debian Chromium (playwright-core, fresh profile): each round opens a
-//    fresh tab of bench/page.html per library (order rotated every round), times import→ready,
-//    then times the operation scenarios of bench/page.js in batches; the WebCrypto floor gets
-//    its own tab in the same rotation.
+//    bench/dist/ and measures raw / gzip -9 / brotli q11 of each; spa-oauth's size is what
+//    scripts/size.mjs measures (pkg/spa_oauth_bg.wasm + pkg/spa_oauth.js minified by esbuild, as
+//    a bundler ships it): the same numbers as the size budget of `npm test`.
+// 2. Serves bench/ and pkg/ on 127.0.0.1 (ephemeral port, cross-origin isolated for 5 µs timers;
+//    /bench/ and /pkg/ with no-store, /cached/bench/ and /cached/pkg/ with max-age) and drives
+//    Debian Chromium (playwright-core, fresh profile): each round opens a fresh tab of
+//    bench/page.html per library (order rotated every round), times import→ready (cold), runs
+//    the scenarios of bench/page.js (batches, or single operations prepared outside the timing),
+//    then times import + init again in the loaded page (warm HTTP cache, fresh module URLs); the
+//    WebCrypto floor gets its own tab in the same rotation.
 // 3. Prints Markdown tables and writes bench/results.json.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync, realpathSync } from 'node:fs';
+import { webcrypto } from 'node:crypto';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +50,10 @@ const ROUNDS = arg('rounds', 15);
 const OPS = arg('ops', 1000);
 const BATCHES = arg('batches', 5);
 const WARMUP_BATCHES = 1;
+const CB_OPS = arg('cb-ops', 100); // timed operations per round of each per-op scenario
+const CB_WARMUP = 10; // untimed operations before them
+const IMPORTS = arg('imports', 10); // timed warm imports per tab and library
+const SIGNING_KEYS = 17; // RS256 keys of the callback scenarios (> spa-oauth's 16 cached keys)
 const WRITE = !process.argv.includes('--no-write');
 
 const log = (...a) => console.error('[bench]', ...a);
@@ -60,9 +68,8 @@ function compressedSizes(buf) {
   return {
     raw: buf.length,
     gzip: gzipSync(buf, { level: 9 }).length,
-    brotli: brotliCompressSync(buf, {
-      params: { [zc.BROTLI_PARAM_QUALITY]: 11, [zc.BROTLI_PARAM_SIZE_HINT]: buf.length },
-    }).length,
+    // The parameters of scripts/size.mjs, so the numbers agree.
+    brotli: brotliCompressSync(buf, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
   };
 }
 function sumSizes(list) {
@@ -76,6 +83,7 @@ function quantile(values, q) {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 const median = (v) => quantile(v, 0.5);
+const p90 = (v) => quantile(v, 0.9);
 const fmt = (x, d = 2) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(d));
 const fmtInt = (x) => String(x).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 // `align`: one letter per column, 'l' or 'r'.
@@ -119,12 +127,22 @@ const versions = {
   'playwright-core': pkgVersion(path.join(ROOT, 'node_modules', 'playwright-core')),
 };
 
-const oursParts = {
-  'spa_oauth_bg.wasm': compressedSizes(readFileSync(path.join(PKG, 'spa_oauth_bg.wasm'))),
-  'spa_oauth.js': compressedSizes(readFileSync(path.join(PKG, 'spa_oauth.js'))),
-};
+// spa-oauth: exactly what scripts/size.mjs measures (run as a child process, so the two can
+// never disagree): the wasm + the wasm-bindgen glue minified by esbuild (transformSync, minify).
+const sizeJson = JSON.parse(
+  execFileSync(process.execPath, ['scripts/size.mjs', '--json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PKG_OUT: PKG } })
+    .trim()
+    .split('\n')
+    .pop(),
+);
+const oursParts = { 'spa_oauth_bg.wasm': sizeJson.wasm, 'spa_oauth.js (minified)': sizeJson.glue };
 const sizes = {
-  [OURS]: { files: ['pkg/spa_oauth_bg.wasm', 'pkg/spa_oauth.js'], parts: oursParts, ...sumSizes(Object.values(oursParts)) },
+  [OURS]: {
+    files: ['pkg/spa_oauth_bg.wasm', 'pkg/spa_oauth.js (esbuild --minify, as scripts/size.mjs)'],
+    parts: oursParts,
+    glueUnminified: sizeJson.glueUnminified,
+    ...sumSizes(Object.values(oursParts)),
+  },
 };
 for (const peer of PEERS) {
   sizes[peer] = { files: [`bench/dist/${peer}.js`], entry: `bench/entries/${peer}.js`, ...compressedSizes(readFileSync(bundles[peer])) };
@@ -134,7 +152,7 @@ const sizeTable = table(
   ['library', 'what', 'raw (B)', 'gzip -9 (B)', 'brotli q11 (B)', 'ours/this, gzip'],
   LIBS.map((lib) => [
     `${lib} ${versions[lib]}`,
-    lib === OURS ? '`spa_oauth_bg.wasm` + `spa_oauth.js` (pkg/, as shipped)' : `esbuild bundle of \`bench/entries/${lib}.js\``,
+    lib === OURS ? '`spa_oauth_bg.wasm` + `spa_oauth.js` minified (esbuild, as scripts/size.mjs)' : `esbuild bundle of \`bench/entries/${lib}.js\``,
     fmtInt(sizes[lib].raw),
     fmtInt(sizes[lib].gzip),
     fmtInt(sizes[lib].brotli),
@@ -142,7 +160,9 @@ const sizeTable = table(
   ]),
   'llrrrr',
 );
-const sizeNote = `spa-oauth parts: wasm ${fmtInt(oursParts['spa_oauth_bg.wasm'].raw)} B raw / ${fmtInt(oursParts['spa_oauth_bg.wasm'].gzip)} B gzip / ${fmtInt(oursParts['spa_oauth_bg.wasm'].brotli)} B brotli; JS (driver + loader) ${fmtInt(oursParts['spa_oauth.js'].raw)} / ${fmtInt(oursParts['spa_oauth.js'].gzip)} / ${fmtInt(oursParts['spa_oauth.js'].brotli)} B (each file compressed on its own, then summed).`;
+const W = oursParts['spa_oauth_bg.wasm'];
+const G = oursParts['spa_oauth.js (minified)'];
+const sizeNote = `spa-oauth parts: wasm ${fmtInt(W.raw)} B raw / ${fmtInt(W.gzip)} B gzip / ${fmtInt(W.brotli)} B brotli; wasm-bindgen JS glue minified ${fmtInt(G.raw)} / ${fmtInt(G.gzip)} / ${fmtInt(G.brotli)} B (unminified as in pkg/: ${fmtInt(sizeJson.glueUnminified.raw)} / ${fmtInt(sizeJson.glueUnminified.gzip)} / ${fmtInt(sizeJson.glueUnminified.brotli)} B). Each file compressed on its own, then summed.`;
 log('sizes measured');
 
 // ---------------------------------------------------------------------------------------------
@@ -154,10 +174,12 @@ const TYPES = {
   '.wasm': 'application/wasm',
   '.json': 'application/json; charset=utf-8',
 };
-const MOUNTS = { '/bench/': BENCH, '/pkg/': PKG };
+// /cached/...: the same files with a cacheable response (the warm import + init row).
+const MOUNTS = { '/bench/': BENCH, '/pkg/': PKG, '/cached/bench/': BENCH, '/cached/pkg/': PKG };
 const server = createServer((req, res) => {
+  const cached = req.url.startsWith('/cached/');
   const headers = {
-    'Cache-Control': 'no-store',
+    'Cache-Control': cached ? 'public, max-age=3600' : 'no-store',
     // Cross-origin isolation gives performance.now() 5 µs resolution instead of 100 µs.
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Embedder-Policy': 'require-corp',
@@ -182,7 +204,7 @@ const server = createServer((req, res) => {
     return send(400, 'bad request');
   }
   if (pathname === '/' || pathname === '/page.html') pathname = '/bench/page.html';
-  const mount = Object.keys(MOUNTS).find((m) => pathname.startsWith(m));
+  const mount = Object.keys(MOUNTS).sort((a, b) => b.length - a.length).find((m) => pathname.startsWith(m));
   if (!mount) return send(404, 'not found');
   const base = MOUNTS[mount];
   const file = path.resolve(base, `.${pathname.slice(mount.length - 1)}`);
@@ -205,13 +227,26 @@ log(`serving ${ORIGIN}`);
 
 // ---------------------------------------------------------------------------------------------
 // 3. Chromium
+// RS256 signing keys of the callback scenarios, made once here (RSA key generation in every tab
+// would take seconds) and handed to each tab as private JWKs.
+const signingKeys = [];
+for (let i = 0; i < SIGNING_KEYS; i++) {
+  const pair = await webcrypto.subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    true,
+    ['sign', 'verify'],
+  );
+  signingKeys.push(await webcrypto.subtle.exportKey('jwk', pair.privateKey));
+}
+
 const profile = mkdtempSync(path.join(os.tmpdir(), 'spa-oauth-bench-'));
 let context;
 const pageProblems = [];
 const loadAvgStart = os.loadavg();
 const importMs = Object.fromEntries(LIBS.map((l) => [l, []]));
-const scenarioRuns = {}; // scenario -> participant -> [{ perOpUs, median, sample, wasmMemoryBytes }]
-const idTokenCandidates = new Set();
+const importWarmMs = Object.fromEntries(LIBS.map((l) => [l, []])); // per round: [ms, ...]
+const warmCache = {}; // 'lib: path' -> { fromHttpCache, fetched } (Resource Timing, warm imports)
+const scenarioRuns = {}; // scenario -> entry -> [{ perOpUs, median, sample, wasmMemoryBytes }]
 let pageInfo;
 let browserVersion = null;
 try {
@@ -240,28 +275,40 @@ try {
   pageInfo = await withPage((page) => page.evaluate(() => window.bench.info()));
   if (!pageInfo.isSecureContext) throw new Error('benchmark page is not a secure context (crypto.subtle unavailable)');
   const scenarios = pageInfo.scenarios;
-  for (const s of Object.keys(scenarios)) {
+  for (const [s, sc] of Object.entries(scenarios)) {
     scenarioRuns[s] = {};
-    for (const p of [...scenarios[s].libs, ...(scenarios[s].floor ? ['floor'] : [])]) scenarioRuns[s][p] = [];
+    for (const e of Object.keys(sc.entries)) scenarioRuns[s][e] = [];
   }
   const participants = [...LIBS, 'floor'];
-  const opts = { n: OPS, batches: BATCHES, warmupBatches: WARMUP_BATCHES };
-  log(`${ROUNDS} rounds × (${participants.join(', ')}); ${BATCHES} batches × ${OPS} ops per scenario, ${WARMUP_BATCHES} warm-up batch`);
+  const opts = { n: OPS, batches: BATCHES, warmupBatches: WARMUP_BATCHES, perOpCount: CB_OPS, warmupOps: CB_WARMUP };
+  log(`${ROUNDS} rounds × (${participants.join(', ')}); batch scenarios: ${BATCHES} batches × ${OPS} ops after ${WARMUP_BATCHES} warm-up batch; per-op scenarios: ${CB_OPS} ops after ${CB_WARMUP} warm-up ops; ${IMPORTS} warm imports per tab`);
 
   for (let r = 0; r < ROUNDS; r++) {
     // Rotate the order every round so no participant always runs first (or right after another).
     const order = participants.map((_, i) => participants[(i + r) % participants.length]);
     for (const who of order) {
       await withPage(async (page) => {
+        await page.evaluate((k) => window.bench.setKeys(k), signingKeys);
         if (who !== 'floor') {
           const ms = await page.evaluate(([lib, tag]) => window.bench.importReady(lib, tag), [who, `${r}-${Date.now()}`]);
           importMs[who].push(ms);
-          if (who === OURS) for (const n of await page.evaluate((lib) => window.bench.idTokenApiCandidates(lib), who)) idTokenCandidates.add(n);
         }
-        for (const s of Object.keys(scenarios)) {
-          if (!(who in scenarioRuns[s])) continue;
-          const res = await page.evaluate(([sc, lib, o]) => window.bench.ops(sc, lib, o), [s, who, opts]);
-          scenarioRuns[s][who].push(res);
+        for (const [s, sc] of Object.entries(scenarios)) {
+          for (const [entry, lib] of Object.entries(sc.entries)) {
+            if (lib !== who) continue;
+            const res = await page.evaluate(([sn, e, o]) => window.bench.ops(sn, e, o), [s, entry, opts]);
+            scenarioRuns[s][entry].push(res);
+          }
+        }
+        // Last in the tab, so the extra module instances cannot disturb the scenarios.
+        if (who !== 'floor' && IMPORTS > 0) {
+          const w = await page.evaluate(([lib, tag, n]) => window.bench.importWarm(lib, tag, n), [who, `${r}-${Date.now()}`, IMPORTS]);
+          importWarmMs[who].push(w.ms);
+          for (const res of w.resources) {
+            const c = (warmCache[`${who}: ${res.name}`] ??= { fromHttpCache: 0, fetched: 0 });
+            c.fetched++;
+            if (res.fromHttpCache) c.fromHttpCache++;
+          }
         }
       });
     }
@@ -286,72 +333,102 @@ function pairedRatio(a, b) {
   return median(ratios);
 }
 
-const importStats = {};
-for (const lib of LIBS) {
-  const v = importMs[lib];
-  importStats[lib] = { medianMs: median(v), p25Ms: quantile(v, 0.25), p75Ms: quantile(v, 0.75), oursOverThis: pairedRatio(importMs[OURS], v), roundsMs: v };
+function importStatsOf(perRound) {
+  // perRound: one value per round (cold) or one list per round (warm).
+  const all = perRound.flat();
+  const roundMedians = perRound.map((v) => (Array.isArray(v) ? median(v) : v));
+  return { all, roundMedians };
 }
-const importTable = table(
-  ['library', 'median (ms)', 'p25–p75 (ms)', 'ours/this'],
-  LIBS.map((lib) => {
-    const s = importStats[lib];
-    return [lib, fmt(s.medianMs), `${fmt(s.p25Ms)}–${fmt(s.p75Ms)}`, fmt(s.oursOverThis)];
-  }),
-  'lrrr',
-);
+function importTableOf(byLib) {
+  const stats = {};
+  for (const lib of LIBS) {
+    const { all, roundMedians } = importStatsOf(byLib[lib]);
+    stats[lib] = { medianMs: median(all), p25Ms: quantile(all, 0.25), p75Ms: quantile(all, 0.75), p90Ms: p90(all), samples: all.length, roundMediansMs: roundMedians };
+  }
+  for (const lib of LIBS) stats[lib].oursOverThis = pairedRatio(stats[OURS].roundMediansMs, stats[lib].roundMediansMs);
+  const t = table(
+    ['library', 'median (ms)', 'p90 (ms)', 'p25–p75 (ms)', 'ours/this'],
+    LIBS.map((lib) => {
+      const s = stats[lib];
+      return [lib, fmt(s.medianMs), fmt(s.p90Ms), `${fmt(s.p25Ms)}–${fmt(s.p75Ms)}`, fmt(s.oursOverThis)];
+    }),
+    'lrrrr',
+  );
+  return { stats, table: t };
+}
+const importCold = importTableOf(importMs);
+const importWarm = importTableOf(importWarmMs);
+for (const lib of LIBS) importCold.stats[lib].roundsMs = importMs[lib];
+for (const lib of LIBS) importWarm.stats[lib].roundsMs = importWarmMs[lib];
 
 const scenarioStats = {};
 const scenarioTables = {};
+const scenarioNotes = {};
+const labelOf = (s, who) => (who === 'floor' ? pageInfo.scenarios[s].floorLabel ?? 'floor' : who === 'oauth4webapi+sig' ? 'oauth4webapi + validateApplicationLevelSignature' : who);
 for (const [s, byWho] of Object.entries(scenarioRuns)) {
+  const sc = pageInfo.scenarios[s];
   const roundMedians = Object.fromEntries(Object.entries(byWho).map(([w, runs]) => [w, runs.map((x) => x.median)]));
-  scenarioStats[s] = { title: pageInfo.scenarios[s].title, participants: {} };
+  scenarioStats[s] = { title: sc.title, perOp: sc.perOp, checks: sc.checks, participants: {} };
   const rows = [];
   for (const [who, runs] of Object.entries(byWho)) {
     const all = runs.flatMap((x) => x.perOpUs);
     const st = {
+      label: labelOf(s, who),
       medianUsPerOp: median(all),
+      p90UsPerOp: p90(all),
       p25UsPerOp: quantile(all, 0.25),
       p75UsPerOp: quantile(all, 0.75),
       oursOverThis: roundMedians[OURS] ? pairedRatio(roundMedians[OURS], roundMedians[who]) : null,
       roundMediansUsPerOp: roundMedians[who],
-      batches: all.length,
+      samples: all.length,
       sample: runs[0]?.sample ?? null,
       wasmMemoryBytes: runs.map((x) => x.wasmMemoryBytes).filter(Boolean),
     };
+    if (sc.perOp) st.allUs = all.map((x) => Math.round(x * 100) / 100);
     scenarioStats[s].participants[who] = st;
-    const label = who === 'floor' ? 'WebCrypto floor' : who;
-    rows.push([label, fmt(st.medianUsPerOp), `${fmt(st.p25UsPerOp)}–${fmt(st.p75UsPerOp)}`, fmt(st.oursOverThis)]);
+    rows.push([st.label, fmt(st.medianUsPerOp), fmt(st.p90UsPerOp), `${fmt(st.p25UsPerOp)}–${fmt(st.p75UsPerOp)}`, fmt(st.oursOverThis)]);
   }
-  scenarioTables[s] = table(['library', 'median (µs/op)', 'p25–p75 (µs/op)', 'ours/this'], rows, 'lrrr');
+  const unit = sc.perOp ? 'µs' : 'µs/op';
+  scenarioTables[s] = table(['library', `median (${unit})`, `p90 (${unit})`, `p25–p75 (${unit})`, 'ours/this'], rows, 'lrrrr');
+  if (sc.checks) {
+    scenarioTables[`${s}:checks`] = Object.keys(byWho)
+      .filter((who) => sc.checks[who])
+      .map((who) => `- ${labelOf(s, who)}: ${sc.checks[who]}`)
+      .join('\n');
+  }
   // What one operation produced (first result of the first round), so the rows can be compared.
   const shapeRows = Object.entries(scenarioStats[s].participants)
-    .filter(([, st]) => st.sample)
+    .filter(([, st]) => st.sample?.params)
     .map(([who, st]) => {
       const p = st.sample.params;
       const len = (k) => (k in p ? p[k].replace(/^<(\d+) chars>$/, '$1') : 'absent');
       return [who, Object.keys(p).join(', '), len('state'), len('nonce'), String(st.sample.codeVerifierLength), st.sample.challengeMatchesVerifier ? 'yes' : '**NO**'];
     });
   if (shapeRows.length) scenarioTables[`${s}:shape`] = table(['library', 'URL parameters', 'state chars', 'nonce chars', 'verifier chars', 'S256 challenge correct'], shapeRows, 'llrrrl');
+  // Callback scenarios: spa-oauth against "oauth4webapi (claims only) + one signature check".
+  const P = scenarioStats[s].participants;
+  if (sc.perOp && P[OURS] && P.oauth4webapi && P.floor) {
+    const target = P.oauth4webapi.medianUsPerOp + P.floor.medianUsPerOp;
+    const perRound = pairedRatio(roundMedians[OURS], roundMedians.oauth4webapi.map((v, i) => v + roundMedians.floor[i]));
+    scenarioStats[s].goal = { oauth4webapiPlusFloorUs: target, oursUs: P[OURS].medianUsPerOp, oursOverTarget: P[OURS].medianUsPerOp / target, oursOverTargetPairedPerRound: perRound };
+    scenarioNotes[s] =
+      `Goal "spa-oauth ≤ oauth4webapi + one signature check": oauth4webapi ${fmt(P.oauth4webapi.medianUsPerOp)} + ${labelOf(s, 'floor')} ${fmt(P.floor.medianUsPerOp)} = ${fmt(target)} µs; ` +
+      `spa-oauth ${fmt(P[OURS].medianUsPerOp)} µs = ×${fmt(P[OURS].medianUsPerOp / target)} of it (median of per-round ratios ×${fmt(perRound)}).`;
+  }
 }
 
-// Sanity checks of the first result of every operation (parameter set, PKCE S256 correctness).
+// Sanity checks of the first result of every operation.
 const notes = [];
 for (const [s, st] of Object.entries(scenarioStats)) {
   for (const [who, p] of Object.entries(st.participants)) {
-    if (p.sample && !p.sample.challengeMatchesVerifier) notes.push(`${s}/${who}: code_challenge is NOT BASE64URL(SHA-256(code_verifier))`);
+    if (p.sample && 'challengeMatchesVerifier' in p.sample && !p.sample.challengeMatchesVerifier) notes.push(`${s}/${who}: code_challenge is NOT BASE64URL(SHA-256(code_verifier))`);
+    if (p.sample && p.sample.tokenInMemory === false) notes.push(`${s}/${who}: the access token in memory is NOT the one the stubbed token endpoint sent`);
+    if (p.sample && p.sample.nonceChecked === false) notes.push(`${s}/${who}: the ID token's nonce is NOT the transaction's`);
     for (const [before, after] of p.wasmMemoryBytes) {
       if (after > before) notes.push(`${s}/${who}: wasm memory grew from ${before} to ${after} bytes during ${(WARMUP_BATCHES + BATCHES) * OPS} ops`);
     }
   }
 }
-// ID-token validation is timed by the idTokenRS256 / idTokenES256 scenarios of bench/page.js;
-// this line only explains a missing row if those scenarios are ever removed.
-const idTokenStatus = scenarioStats.idTokenRS256
-  ? null
-  : 'ID-token validation: not measured (no `idToken` scenario in bench/page.js, see TODO(id-token-validation) there).' +
-    (idTokenCandidates.size
-      ? ` spa-oauth exports these ID-token-related names: ${[...idTokenCandidates].join(', ')}; if one of them validates a given ID token by itself, add the scenario.`
-      : ' spa-oauth exports no ID-token-related API.');
 for (const p of new Set(pageProblems)) notes.push(`page: ${p}`);
 
 // ---------------------------------------------------------------------------------------------
@@ -388,15 +465,27 @@ const results = {
   machine,
   versions,
   git: gitRev(),
-  settings: { rounds: ROUNDS, opsPerBatch: OPS, batchesPerRound: BATCHES, warmupBatches: WARMUP_BATCHES, chromiumArgs: 'see bench/run.mjs' },
+  settings: {
+    rounds: ROUNDS,
+    opsPerBatch: OPS,
+    batchesPerRound: BATCHES,
+    warmupBatches: WARMUP_BATCHES,
+    perOpScenarioOpsPerRound: CB_OPS,
+    perOpScenarioWarmupOps: CB_WARMUP,
+    warmImportsPerTab: IMPORTS,
+    signingKeys: SIGNING_KEYS,
+    chromiumArgs: 'see bench/run.mjs',
+  },
   sizes,
-  importToReady: importStats,
+  importToReady: importCold.stats,
+  importInitLoadedPage: { ...importWarm.stats, httpCache: warmCache },
   scenarios: scenarioStats,
-  idTokenValidation: idTokenStatus,
   notes,
   durationSeconds: Math.round((Date.now() - t0) / 1000),
 };
-if (WRITE) writeFileSync(path.join(BENCH, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// Arrays of numbers on one line each (per-round and per-operation values), the rest indented.
+const resultsText = JSON.stringify(results, null, 2).replace(/\[\s+(-?[\d.e+-]+(?:,\s+-?[\d.e+-]+)*)\s+\]/g, (_, inner) => `[${inner.split(/,\s+/).join(', ')}]`);
+if (WRITE) writeFileSync(path.join(BENCH, 'results.json'), `${resultsText}\n`);
 
 const out = [];
 out.push(`### Machine\n`);
@@ -408,15 +497,23 @@ out.push(
 out.push(`\n### Size (what an app downloads)\n`);
 out.push(sizeTable);
 out.push(`\n${sizeNote}`);
-out.push(`\n### Import → ready in headless Chromium (${ROUNDS} rounds, fresh tab each)\n`);
-out.push(importTable);
+out.push(`\n### Import → ready, cold: fresh tab, nothing from the HTTP cache (${ROUNDS} rounds, one import per tab)\n`);
+out.push(importCold.table);
+if (IMPORTS > 0) {
+  out.push(`\n### Import + init in a loaded page: fresh module URL each time, warm HTTP cache (${ROUNDS} rounds × ${IMPORTS} imports)\n`);
+  out.push(importWarm.table);
+  out.push(`\nHTTP cache during these imports (Resource Timing transferSize 0, includes the priming import): ${Object.entries(warmCache).map(([k, c]) => `${k} ${c.fromHttpCache}/${c.fetched}`).join('; ')}.`);
+}
 for (const s of Object.keys(scenarioStats)) {
-  out.push(`\n### ${scenarioStats[s].title}: time per operation (${ROUNDS} rounds × ${BATCHES} batches × ${OPS} ops)\n`);
+  const sc = scenarioStats[s];
+  const how = sc.perOp ? `time per operation, each timed alone (${ROUNDS} rounds × ${CB_OPS} ops after ${CB_WARMUP} warm-up ops)` : `time per operation (${ROUNDS} rounds × ${BATCHES} batches × ${OPS} ops)`;
+  out.push(`\n### ${sc.title}: ${how}\n`);
   out.push(scenarioTables[s]);
+  if (scenarioNotes[s]) out.push(`\n${scenarioNotes[s]}`);
+  if (scenarioTables[`${s}:checks`]) out.push(`\nWhat each row checks:\n\n${scenarioTables[`${s}:checks`]}`);
   if (scenarioTables[`${s}:shape`]) out.push(`\nWhat one operation produced:\n\n${scenarioTables[`${s}:shape`]}`);
 }
-if (idTokenStatus) out.push(`\n${idTokenStatus}`);
-out.push(`\n"ours/this" is spa-oauth's value divided by the row's (below 1: spa-oauth is smaller/faster). Speed ratios are medians of per-round ratios.`);
+out.push(`\n"ours/this" is spa-oauth's value divided by the row's (below 1: spa-oauth is smaller/faster). Speed ratios are medians of per-round ratios (of per-round medians). p90 and p25–p75 are over all batches (batch scenarios) or all single operations (per-op scenarios, import rows) of all rounds.`);
 if (notes.length) out.push(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
 console.log(out.join('\n'));
 log(`done in ${results.durationSeconds} s${WRITE ? '; wrote bench/results.json' : ''}`);

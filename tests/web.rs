@@ -1,255 +1,231 @@
-//! Browser tests of the WebAssembly exports (`src/wasm/exports.rs`), run in headless Chromium by
-//! wasm-bindgen-test-runner (`cargo test --target wasm32-unknown-unknown`). They call the
-//! synchronous exports exactly as the JavaScript driver (`src/wasm/driver.js`) does — through the
-//! same Rust functions its steps dispatch to — with the browser doing the I/O around them: real
-//! `crypto.getRandomValues`, real WebCrypto, real `sessionStorage`, real `fetch`, and the browser's
-//! own `URL` parser checking what the core writes.
+//! Browser tests of the Rust client API (`spa_oauth::AuthClient`), run in headless Chromium by
+//! wasm-bindgen-test-runner: `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target
+//! wasm32-unknown-unknown --test web --test oidc_web` (or `wasm-pack test --headless --chrome`,
+//! which also builds the library's unit tests). The client does its real I/O:
+//! `crypto.getRandomValues`, WebCrypto, `sessionStorage`, Web Locks, the browser's `URL`, and
+//! `fetch` — either the real one against the test runner's own server (which answers 404), or
+//! a scripted replacement of `globalThis.fetch` (`tests/support/web.js`, through `FakeServer` /
+//! `Provider` in `tests/support/harness.rs`) that answers discovery, token, JWKS, UserInfo and
+//! revocation requests with real `Response` objects and records every request the client makes.
 //!
-//! Every export answers JSON text or fails with the JSON of a core error
-//! (`{code, error?, error_description?, error_uri?, status?}`); `thrown()` parses and checks it. The AuthClient-level behaviours (storage/crypto unavailable, callback_in_progress,
-//! login_required, option validation of the public API, free()) are tested end to end in
-//! `tests/e2e/client.test.js`.
+//! Covered: configuration and discovery errors of `AuthClient::create`; the authorization URL
+//! and the stored login transaction; `LoginOptions` validation; hostile, expired, replayed and
+//! foreign callbacks (refused before any token request); a full login; token endpoint failures;
+//! single-flight refresh with rotation, `invalid_grant` and 5xx; UserInfo; logout with
+//! revocation; `close()`. ID-token verification is in `tests/oidc_web.rs`.
+//!
+//! Every test starts with `fresh_page()` (empty storage, the real fetch), restores the fetch it
+//! replaced when its `FakeServer` drops, closes its clients, and gives them a client id of their
+//! own (clients of one issuer and client id talk to each other over a BroadcastChannel).
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Object, Reflect};
-use spa_oauth::core::authorize::RANDOM_BYTES;
-use spa_oauth::wasm::exports::{self as x, Client};
+#[path = "support/harness.rs"]
+mod harness;
+
+use harness::*;
+use js_sys::{Array, Promise};
+use spa_oauth::{AuthClient, ClientOptions, ErrorCode, Event, LoginOptions, LogoutOptions, MetadataKind, RefreshSource};
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-mod io {
-    use wasm_bindgen::prelude::*;
-    #[wasm_bindgen(module = "/tests/support/web.js")]
-    extern "C" {
-        #[wasm_bindgen(js_name = randomBytes)]
-        pub fn random_bytes(n: usize) -> Vec<u8>;
-        pub async fn sha256(bytes: &[u8]) -> JsValue;
-    }
-    /// The driver's own transport (fixed fetch policy), as the driver calls it.
-    #[wasm_bindgen(module = "/src/wasm/transport.js")]
-    extern "C" {
-        #[wasm_bindgen(catch)]
-        pub async fn send(request: &JsValue, timeout_ms: u32) -> Result<JsValue, JsValue>;
-    }
+/// Options of a client of `https://as.example` with explicit endpoints (no network needed).
+fn as_example(client_id: &str) -> ClientOptions {
+    ClientOptions::new("https://as.example", client_id, "https://app.example/cb").endpoints("https://as.example/authorize", "https://as.example/token")
 }
 
-// ----------------------------------------------------------------------------- helpers
-
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap()
-}
-fn get_str(v: &JsValue, key: &str) -> Option<String> {
-    get(v, key).as_string()
-}
-fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
-    }
-    o.into()
-}
-fn s(v: &str) -> JsValue {
-    JsValue::from_str(v)
-}
-/// What the driver's `encode(options)` passes to the exports.
-fn text(v: &JsValue) -> String {
-    js_sys::JSON::stringify(v).unwrap().as_string().unwrap()
-}
-fn json(t: &str) -> JsValue {
-    js_sys::JSON::parse(t).unwrap_or_else(|_| panic!("not JSON: {t}"))
-}
-/// The JSON of a thrown core error: a stable string `code`, and only the members of the error
-/// contract (the server's own `error`, `error_description`, `error_uri`, the HTTP `status`, a
-/// static `message`): nothing else of the request or the response is reflected.
-fn thrown(e: &str) -> JsValue {
-    let v = json(e);
-    assert!(get_str(&v, "code").is_some_and(|c| !c.is_empty()), "no code in {e}");
-    for key in Object::keys(&Object::from(v.clone())).iter() {
-        let key = key.as_string().unwrap();
-        assert!(["code", "message", "error", "error_description", "error_uri", "status"].contains(&key.as_str()), "unexpected member {key} in {e}");
-    }
-    v
-}
-/// The code of an export's failure; panics when it succeeded.
-fn code(r: Result<String, String>) -> String {
-    match r {
-        Ok(v) => panic!("expected an error, got {v}"),
-        Err(e) => get_str(&thrown(&e), "code").unwrap(),
-    }
-}
-fn client_code(r: Result<Client, String>) -> String {
-    match r {
-        Ok(_) => panic!("expected Client::new to fail"),
-        Err(e) => get_str(&thrown(&e), "code").unwrap(),
-    }
-}
-fn now() -> f64 {
-    js_sys::Date::now() / 1000.0
-}
-fn origin() -> String {
-    web_sys::window().unwrap().location().origin().unwrap()
-}
-fn session_storage() -> web_sys::Storage {
-    web_sys::window().unwrap().session_storage().unwrap().unwrap()
-}
-fn txn_keys() -> Vec<String> {
-    let st = session_storage();
-    (0..st.length().unwrap()).filter_map(|i| st.key(i).unwrap()).filter(|k| k.starts_with("spa-oauth:")).collect()
-}
-fn iss() -> String {
-    js_sys::encode_uri_component(&origin()).as_string().unwrap()
+async fn create(options: ClientOptions) -> AuthClient {
+    AuthClient::create(options).await.unwrap_or_else(|e| panic!("AuthClient::create: {e:?}"))
 }
 
-fn options(issuer: &str, token_endpoint: &str) -> JsValue {
-    obj(&[
-        ("issuer", s(issuer)),
-        ("authorizationEndpoint", s(&format!("{issuer}/auth"))),
-        ("tokenEndpoint", s(token_endpoint)),
-        ("clientId", s("spa-test")),
-        ("redirectUri", s(&format!("{}/cb", origin()))),
-        ("scope", s("openid profile")),
-    ])
+fn iss_param(issuer: &str) -> String {
+    js_sys::encode_uri_component(issuer).as_string().unwrap()
 }
 
-/// A client for the test runner's own origin. Its server answers 404 to the token endpoint
-/// path: a real fetch gets a real response.
-fn client_for(client_id: &str) -> Client {
-    let o = options(&origin(), &format!("{}/__no_such_token_endpoint", origin()));
-    Reflect::set(&o, &s("clientId"), &s(client_id)).unwrap();
-    Client::new(&text(&o), None).unwrap_or_else(|e| panic!("Client::new: {e}"))
-}
-fn client() -> Client {
-    client_for("spa-test")
+/// `n` concurrent `access_token()` calls (each its own promise, joined with `Promise.all`):
+/// the token, or `error:<code>`, of each.
+async fn concurrent_access_tokens(c: &AuthClient, n: usize) -> Vec<String> {
+    let promises = Array::new();
+    for _ in 0..n {
+        let c = c.clone();
+        promises.push(&future_to_promise(async move {
+            Ok(match c.access_token().await {
+                Ok(t) => JsValue::from_str(t.expose()),
+                Err(e) => JsValue::from_str(&format!("error:{}", e.code.as_str())),
+            })
+        }));
+    }
+    let all = JsFuture::from(Promise::all(&promises)).await.unwrap();
+    Array::from(&all).iter().map(|v| v.as_string().unwrap()).collect()
 }
 
-/// A started login as the driver does it (`#begin`): the authorization URL parsed by the
-/// browser, and the transaction stored in sessionStorage under the key the export chose.
-struct Login {
-    url: web_sys::Url,
-    key: String,
-    value: String,
-}
-impl Login {
-    fn state(&self) -> String {
-        self.url.search_params().get("state").unwrap()
-    }
-}
-fn start_login_with(c: &Client, login_options: &str, prompt_none: bool) -> Login {
-    let a = json(&c.authorize(login_options, prompt_none, &io::random_bytes(RANDOM_BYTES), now()).unwrap());
-    let (url, key, value) = (get_str(&a, "url").unwrap(), get_str(&a, "key").unwrap(), get_str(&a, "value").unwrap());
-    session_storage().set_item(&key, &value).unwrap();
-    Login { url: web_sys::Url::new(&url).unwrap(), key, value }
-}
-fn start_login(c: &Client) -> Login {
-    start_login_with(c, "null", false)
+fn refresh_requests(p: &Provider) -> Vec<Recorded> {
+    p.server.requests_to(&p.token_url()).into_iter().filter(|r| r.form("grant_type").as_deref() == Some("refresh_token")).collect()
 }
 
-/// The driver's `#callback` up to the token request: the key from the response's `state`, the
-/// stored transaction taken (single use), then the core's validation. Ok: `{request, scope, …}`;
-/// Err: the thrown error JSON, parsed.
-fn callback(c: &Client, url: &str) -> Result<JsValue, JsValue> {
-    let key = x::callback_key(url).map_err(|e| thrown(&e))?;
-    let stored = session_storage().get_item(&key).unwrap();
-    session_storage().remove_item(&key).unwrap();
-    c.callback(url, stored, now()).map(|t| json(&t)).map_err(|e| thrown(&e))
-}
-fn callback_code(c: &Client, url: &str) -> String {
-    match callback(c, url) {
-        Ok(v) => panic!("callback {url} accepted: {}", text(&v)),
-        Err(e) => get_str(&e, "code").unwrap(),
-    }
-}
-fn form(body: &str) -> web_sys::UrlSearchParams {
-    web_sys::UrlSearchParams::new_with_str(body).unwrap()
+fn count(events: &[Event], pred: impl Fn(&Event) -> bool) -> usize {
+    events.iter().filter(|e| pred(e)).count()
 }
 
-/// A stored transaction record, read the way a same-origin script could: a JSON object (earlier
-/// builds wrote it form-encoded; both are read so the tests do not pin the format).
-struct Record(JsValue);
-impl Record {
-    fn parse(value: &str) -> Record {
-        match js_sys::JSON::parse(value) {
-            Ok(v) if v.is_object() => Record(v),
-            _ => {
-                let o = Object::new();
-                let q = form(value);
-                for key in ["state", "code_verifier", "client_id", "nonce", "created_at"] {
-                    if let Some(v) = q.get(key) {
-                        let v = if key == "created_at" { JsValue::from_f64(v.parse().unwrap()) } else { s(&v) };
-                        Reflect::set(&o, &s(key), &v).unwrap();
-                    }
-                }
-                Record(o.into())
-            }
-        }
-    }
-    fn get(&self, key: &str) -> Option<String> {
-        get_str(&self.0, key)
-    }
-    fn created_at(&self) -> u64 {
-        get(&self.0, "created_at").as_f64().unwrap() as u64
-    }
-}
-
-/// `value` with its `created_at` moved back by `seconds`, in the record's own format.
-fn aged(value: &str, seconds: u64) -> String {
-    let created = Record::parse(value).created_at();
-    match js_sys::JSON::parse(value) {
-        Ok(v) if v.is_object() => {
-            Reflect::set(&v, &s("created_at"), &JsValue::from_f64((created - seconds) as f64)).unwrap();
-            text(&v)
-        }
-        _ => {
-            let q = form(value);
-            q.set("created_at", &(created - seconds).to_string());
-            q.to_string().as_string().unwrap()
-        }
-    }
-}
-
-// ----------------------------------------------------------------------------- tests
+// ============================================================================ configuration
 
 #[wasm_bindgen_test]
-async fn pkce_pair_matches_webcrypto_sha256() {
-    let pair = json(&x::pkce_pair(&io::random_bytes(32)).unwrap());
-    let verifier = get_str(&pair, "codeVerifier").unwrap();
-    let challenge = get_str(&pair, "codeChallenge").unwrap();
-    assert_eq!(get_str(&pair, "codeChallengeMethod").as_deref(), Some("S256"));
-    assert_eq!(verifier.len(), 43);
-    assert!(verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-    // Independent check with the browser's own SHA-256.
-    let digest = js_sys::Uint8Array::new(&io::sha256(verifier.as_bytes()).await).to_vec();
-    assert_eq!(challenge, spa_oauth::core::base64url::encode(&digest));
-    // The verifier is the base64url of the 32 random bytes it was given: all the entropy is used.
-    let fixed: Vec<u8> = (0..32u8).collect();
-    let p = json(&x::pkce_pair(&fixed).unwrap());
-    assert_eq!(get_str(&p, "codeVerifier").unwrap(), spa_oauth::core::base64url::encode(&fixed));
-    // Too little randomness is refused, not padded.
-    assert_eq!(code(x::pkce_pair(&[7u8; 31])), "insufficient_randomness");
-    // BR-13: fresh verifiers are never reused.
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..200 {
-        let p = json(&x::pkce_pair(&io::random_bytes(32)).unwrap());
-        assert!(seen.insert(get_str(&p, "codeVerifier").unwrap()));
+async fn create_rejects_bad_configuration_with_codes() {
+    fresh_page();
+    let server = FakeServer::install();
+    let cases: Vec<(&str, ClientOptions, ErrorCode)> = vec![
+        ("empty issuer", ClientOptions::new("", "c", "https://app.example/cb"), ErrorCode::InvalidConfig),
+        ("empty client_id", ClientOptions::new("https://as.example", "", "https://app.example/cb"), ErrorCode::InvalidConfig),
+        ("empty redirect_uri", ClientOptions::new("https://as.example", "c", ""), ErrorCode::InvalidConfig),
+        ("control character in client_id", as_example("a\nb"), ErrorCode::InvalidConfig),
+        ("timeout 0", as_example("c").timeout_ms(0), ErrorCode::InvalidConfig),
+        ("timeout > 600000", as_example("c").timeout_ms(600_001), ErrorCode::InvalidConfig),
+        ("refresh margin > 3600", as_example("c").refresh_margin_seconds(3601), ErrorCode::InvalidConfig),
+        ("no algorithm", as_example("c").id_token_signing_alg_values(vec![]), ErrorCode::InvalidConfig),
+        ("bad scope token", as_example("c").scope("openid \"profile\""), ErrorCode::InvalidConfig),
+        ("issuer with a query (discovery)", ClientOptions::new("https://as.example/?tenant=a", "c", "https://app.example/cb"), ErrorCode::InvalidConfig),
+        (
+            "issuer with a query (explicit endpoints)",
+            ClientOptions::new("https://as.example/?tenant=a", "c", "https://app.example/cb").endpoints("https://as.example/authorize", "https://as.example/token"),
+            ErrorCode::InvalidConfig,
+        ),
+        ("http issuer (discovery)", ClientOptions::new("http://as.example", "c", "https://app.example/cb"), ErrorCode::InsecureEndpoint),
+        (
+            "http issuer (explicit endpoints)",
+            ClientOptions::new("http://as.example", "c", "https://app.example/cb").endpoints("https://as.example/authorize", "https://as.example/token"),
+            ErrorCode::InsecureEndpoint,
+        ),
+        ("http token endpoint", as_example("c").endpoints("https://as.example/authorize", "http://as.example/token"), ErrorCode::InsecureEndpoint),
+        ("http authorization endpoint", as_example("c").endpoints("http://as.example/authorize", "https://as.example/token"), ErrorCode::InsecureEndpoint),
+        ("credentials in the token endpoint", as_example("c").endpoints("https://as.example/authorize", "https://u:p@as.example/token"), ErrorCode::InsecureEndpoint),
+        ("http redirect_uri", ClientOptions::new("https://as.example", "c", "http://app.example/cb").endpoints("https://as.example/a", "https://as.example/t"), ErrorCode::InsecureEndpoint),
+        ("redirect_uri with a fragment", ClientOptions::new("https://as.example", "c", "https://app.example/cb#x").endpoints("https://as.example/a", "https://as.example/t"), ErrorCode::InsecureEndpoint),
+        ("http jwks_uri", as_example("c").jwks_uri("http://as.example/jwks"), ErrorCode::InsecureEndpoint),
+        ("relative token endpoint", as_example("c").endpoints("https://as.example/authorize", "/token"), ErrorCode::InsecureEndpoint),
+    ];
+    let mut clock = as_example("c");
+    clock.clock_tolerance_seconds = 601;
+    let mut revocation = as_example("c");
+    revocation.revocation_endpoint = Some("http://as.example/revoke".into());
+    let mut userinfo = as_example("c");
+    userinfo.userinfo_endpoint = Some("javascript:alert(1)".into());
+    let more = vec![
+        ("clock tolerance > 600", clock, ErrorCode::InvalidConfig),
+        ("http revocation endpoint", revocation, ErrorCode::InsecureEndpoint),
+        ("javascript: userinfo endpoint", userinfo, ErrorCode::InsecureEndpoint),
+    ];
+    for (what, options, want) in cases.into_iter().chain(more) {
+        let e = err(AuthClient::create(options).await);
+        assert_eq!(e.code, want, "{what}");
+        assert_eq!(e.error(), None, "{what}: a configuration error carries no server detail");
     }
+    // Limits are inclusive; loopback hosts may use http (local development).
+    let ok = as_example("c").timeout_ms(600_000).refresh_margin_seconds(3600);
+    create(ok).await.close();
+    let loopback = ClientOptions::new("http://127.0.0.1:9", "c", "http://localhost:8080/cb").endpoints("http://127.0.0.1:9/auth", "http://[::1]:9/token");
+    create(loopback).await.close();
+    assert!(server.requests_off_origin().is_empty(), "configuration is judged before any request: {:?}", server.requests());
+    assert!(storage_entries().is_empty());
 }
 
 #[wasm_bindgen_test]
-async fn authorization_url_parses_in_the_browser() {
-    let opts = obj(&[
-        ("issuer", s("https://as.example")),
-        ("authorizationEndpoint", s("https://as.example/authorize?tenant=a%20b")),
-        ("clientId", s("c&d")),
-        ("redirectUri", s("https://app.example/cb?x=1")),
-        ("scope", s("openid data:read")),
-        ("extraParams", obj(&[("resource", js_sys::Array::of2(&s("https://api.a/"), &s("https://api.b/")).into()), ("login_hint", s("ü@x"))])),
-    ]);
-    let r = json(&x::authorization_url(&text(&opts), &io::random_bytes(RANDOM_BYTES), now()).unwrap());
-    let url = web_sys::Url::new(&get_str(&r, "url").unwrap()).unwrap();
+async fn discovery_reads_the_metadata_and_fails_closed() {
+    fresh_page();
+    // The runner's own server has no metadata: a real fetch gets a real 404.
+    let missing = ClientOptions::new(format!("{}/no-such-issuer", origin()), "c", format!("{}/cb", origin()));
+    assert_eq!(code(AuthClient::create(missing).await), ErrorCode::DiscoveryInvalid, "404 from the runner");
+
+    let server = FakeServer::install();
+    let issuer = "https://as.example/tenant";
+    let well_known = "https://as.example/tenant/.well-known/openid-configuration";
+    let options = || ClientOptions::new(issuer, "c", "https://app.example/cb");
+    let metadata = |issuer: &str, token: bool, extra: &str| {
+        let token = if token { r#","token_endpoint":"https://as.example/token""# } else { "" };
+        format!(r#"{{"issuer":"{issuer}","authorization_endpoint":"https://as.example/auth?x=1"{token},"jwks_uri":"https://as.example/jwks"{extra}}}"#)
+    };
+
+    // Success: the metadata's endpoints are used; the request follows the transport policy.
+    server.json_once(well_known, 200, &metadata(issuer, true, r#","authorization_response_iss_parameter_supported":false"#));
+    let c = create(options().scope("openid")).await;
+    let reqs = server.requests_off_origin();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!((reqs[0].method.as_str(), reqs[0].url.as_str()), ("GET", well_known));
+    assert_eq!(reqs[0].header("accept"), Some("application/json"));
+    reqs[0].assert_transport_policy();
+    let login = start(&c, &LoginOptions::default());
+    assert_eq!(login.url.origin(), "https://as.example");
+    assert_eq!(login.url.pathname(), "/auth");
+    assert_eq!(login.param("x").as_deref(), Some("1"), "the endpoint's own query is kept");
+    // The metadata said iss is not sent: a callback without iss passes validation and reaches
+    // the token endpoint (which refuses the code here).
+    server.json_once("https://as.example/token", 400, r#"{"error":"invalid_grant"}"#);
+    let cb = format!("https://app.example/cb?code=c&state={}", login.state);
+    let e = err(c.handle_redirect_callback(Some(&cb)).await);
+    assert_eq!((e.code, e.error(), e.status()), (ErrorCode::TokenError, Some("invalid_grant"), Some(400)));
+    c.close();
+
+    // When the metadata advertises iss (RFC 9207), it is required.
+    server.json_once(well_known, 200, &metadata(issuer, true, r#","authorization_response_iss_parameter_supported":true"#));
+    let c = create(options()).await;
+    let login = start(&c, &LoginOptions::default());
+    let cb = format!("https://app.example/cb?code=c&state={}", login.state);
+    assert_eq!(code(c.handle_redirect_callback(Some(&cb)).await), ErrorCode::IssMissing);
+    c.close();
+
+    // RFC 8414 path insertion.
+    let mut rfc8414 = options();
+    rfc8414.discovery = MetadataKind::OAuthAuthorizationServer;
+    let url8414 = "https://as.example/.well-known/oauth-authorization-server/tenant";
+    server.json_once(url8414, 200, &metadata(issuer, true, ""));
+    create(rfc8414).await.close();
+    assert_eq!(server.requests_off_origin().last().unwrap().url, url8414);
+
+    // Failures, each with its code: (what, status, content type, body; None = network failure).
+    let cases: Vec<(&str, u16, &str, Option<String>, ErrorCode)> = vec![
+        ("issuer with a trailing slash", 200, "application/json", Some(metadata("https://as.example/tenant/", true, "")), ErrorCode::DiscoveryIssuerMismatch),
+        ("another issuer", 200, "application/json", Some(metadata("https://evil.example", true, "")), ErrorCode::DiscoveryIssuerMismatch),
+        ("no token endpoint", 200, "application/json", Some(metadata(issuer, false, "")), ErrorCode::MetadataMissing),
+        ("http endpoint in the metadata", 200, "application/json", Some(metadata(issuer, true, r#","userinfo_endpoint":"http://as.example/me""#)), ErrorCode::DiscoveryInvalid),
+        ("HTML", 200, "text/html", Some("<html>".into()), ErrorCode::DiscoveryInvalid),
+        ("an array", 200, "application/json", Some("[]".into()), ErrorCode::DiscoveryInvalid),
+        ("500", 500, "application/json", Some(metadata(issuer, true, "")), ErrorCode::DiscoveryInvalid),
+        ("302", 302, "", Some(String::new()), ErrorCode::RedirectRefused),
+        ("network failure", 0, "", None, ErrorCode::NetworkError),
+    ];
+    for (what, status, content_type, body, want) in cases {
+        match body {
+            Some(body) => server.once(well_known, status, content_type, &body),
+            None => server.network_error(well_known),
+        }
+        assert_eq!(code(AuthClient::create(options()).await), want, "{what}");
+    }
+    // The time-out aborts the request.
+    js::route(well_known, 200, "application/json", &metadata(issuer, true, ""), 2_000, false);
+    assert_eq!(code(AuthClient::create(options().timeout_ms(50)).await), ErrorCode::Timeout);
+    // An explicit endpoint wins over the metadata, and is judged the same way.
+    server.json_once(well_known, 200, &metadata(issuer, true, ""));
+    assert_eq!(code(AuthClient::create(options().jwks_uri("http://as.example/keys")).await), ErrorCode::InsecureEndpoint);
+    assert!(server.requests_off_origin().iter().all(|r| !r.unrouted), "{:?}", server.requests());
+}
+
+// ============================================================================ login
+
+#[wasm_bindgen_test]
+async fn authorization_url_parses_in_the_browser_and_only_the_transaction_is_stored() {
+    fresh_page();
+    let server = FakeServer::install();
+    let options = ClientOptions::new("https://as.example", "c&d", "https://app.example/cb?x=1")
+        .endpoints("https://as.example/authorize?tenant=a%20b", "https://as.example/token")
+        .scope("openid data:read");
+    let c = create(options).await;
+    let login_options = LoginOptions::default().param("resource", "https://api.a/").param("resource", "https://api.b/").param("login_hint", "ü@x");
+    let href = c.create_authorization_url(&login_options).unwrap();
+    let url = web_sys::Url::new(&href).unwrap();
     assert_eq!(url.origin(), "https://as.example");
     assert_eq!(url.pathname(), "/authorize");
+    assert_eq!(url.hash(), "");
     let q = url.search_params();
     assert_eq!(q.get("tenant").as_deref(), Some("a b"));
     assert_eq!(q.get("response_type").as_deref(), Some("code"));
@@ -257,350 +233,648 @@ async fn authorization_url_parses_in_the_browser() {
     assert_eq!(q.get("redirect_uri").as_deref(), Some("https://app.example/cb?x=1"));
     assert_eq!(q.get("scope").as_deref(), Some("openid data:read"));
     assert_eq!(q.get("code_challenge_method").as_deref(), Some("S256"));
-    assert_eq!(q.get("state"), get_str(&r, "state"));
-    assert_eq!(q.get("nonce"), get_str(&r, "nonce"));
     assert_eq!(q.get("login_hint").as_deref(), Some("ü@x"));
-    let resources = q.get_all("resource");
-    assert_eq!(resources.length(), 2);
-    assert_eq!(resources.get(0).as_string().as_deref(), Some("https://api.a/"));
-    assert_eq!(resources.get(1).as_string().as_deref(), Some("https://api.b/"));
-    assert_eq!(get_str(&r, "state").unwrap().len(), 43);
-    assert_ne!(get_str(&r, "state"), get_str(&r, "nonce"));
-    // The challenge in the URL is S256 of the returned verifier (checked with WebCrypto).
-    let verifier = get_str(&r, "codeVerifier").unwrap();
-    let digest = js_sys::Uint8Array::new(&io::sha256(verifier.as_bytes()).await).to_vec();
-    assert_eq!(q.get("code_challenge").unwrap(), spa_oauth::core::base64url::encode(&digest));
+    let resources: Vec<String> = q.get_all("resource").iter().map(|v| v.as_string().unwrap()).collect();
+    assert_eq!(resources, ["https://api.a/", "https://api.b/"]);
+    assert_eq!(q.get("prompt"), None);
+    let state = q.get("state").unwrap();
+    let nonce = q.get("nonce").unwrap();
+    let b64url = |s: &str| s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    assert!(b64url(&state) && b64url(&nonce), "256-bit state and nonce");
+    assert_ne!(state, nonce);
 
-    // The caller cannot override protocol parameters.
-    for name in ["code_challenge_method", "state", "redirect_uri", "response_type"] {
-        let bad = obj(&[
-            ("issuer", s("https://as.example")),
-            ("authorizationEndpoint", s("https://as.example/authorize")),
-            ("clientId", s("c")),
-            ("redirectUri", s("https://app.example/cb")),
-            ("extraParams", obj(&[(name, s("plain"))])),
-        ]);
-        let r = x::authorization_url(&text(&bad), &io::random_bytes(RANDOM_BYTES), now());
-        assert_eq!(code(r), "protocol_parameter_override", "{name}");
+    // Exactly one thing stored: the transaction, under spa-oauth:txn:<state>, in sessionStorage.
+    let key = format!("spa-oauth:txn:{state}");
+    let entries = storage_entries();
+    assert_eq!(entries.len(), 1, "{:?}", entries.iter().map(|(s, k, _)| (s, k)).collect::<Vec<_>>());
+    assert_eq!((entries[0].0, entries[0].1.as_str()), ("sessionStorage", key.as_str()));
+    let record = json(&entries[0].2);
+    assert_eq!(get_str(&record, "state").as_deref(), Some(state.as_str()));
+    assert_eq!(get_str(&record, "nonce").as_deref(), Some(nonce.as_str()));
+    assert_eq!(get_str(&record, "client_id").as_deref(), Some("c&d"));
+    assert_eq!(get_str(&record, "issuer").as_deref(), Some("https://as.example"));
+    assert_eq!(get_str(&record, "redirect_uri").as_deref(), Some("https://app.example/cb?x=1"));
+    assert_eq!(get_str(&record, "scope").as_deref(), Some("openid data:read"));
+    let created = get(&record, "created_at").as_f64().unwrap();
+    assert!((created - now_s()).abs() < 5.0, "created_at is the time of the login");
+    // The URL carries the S256 challenge of the stored verifier (SHA-256 and base64url by the
+    // browser), never the verifier.
+    let verifier = get_str(&record, "code_verifier").unwrap();
+    assert!(b64url(&verifier), "43-char verifier from 32 random bytes");
+    let challenge = js::sha256_base64url(&verifier).await.as_string().unwrap();
+    assert_eq!(q.get("code_challenge"), Some(challenge));
+    assert!(!href.contains(&verifier));
+
+    // Fresh values every time (BR-13); the transactions pile up until used or expired.
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..50 {
+        let l = start(&c, &LoginOptions::default());
+        assert!(seen.insert(l.state.clone()) && seen.insert(l.nonce.clone().unwrap()) && seen.insert(l.verifier()));
+        assert_eq!(l.param("scope").as_deref(), Some("openid data:read"), "the client's scope by default");
     }
-    // Missing or mistyped members, an insecure endpoint, too little randomness.
-    let r = x::authorization_url("null", &io::random_bytes(RANDOM_BYTES), now());
-    assert_eq!(code(r), "invalid_config");
-    let no_client = obj(&[("issuer", s("https://as.example")), ("authorizationEndpoint", s("https://as.example/a")), ("redirectUri", s("https://app.example/cb"))]);
-    assert_eq!(code(x::authorization_url(&text(&no_client), &io::random_bytes(RANDOM_BYTES), now())), "invalid_config");
-    let insecure = obj(&[
-        ("issuer", s("https://as.example")),
-        ("authorizationEndpoint", s("http://as.example/authorize")),
-        ("clientId", s("c")),
-        ("redirectUri", s("https://app.example/cb")),
-    ]);
-    assert_eq!(code(x::authorization_url(&text(&insecure), &io::random_bytes(RANDOM_BYTES), now())), "insecure_endpoint");
-    let ok = obj(&[
-        ("issuer", s("https://as.example")),
-        ("authorizationEndpoint", s("https://as.example/authorize")),
-        ("clientId", s("c")),
-        ("redirectUri", s("https://app.example/cb")),
-    ]);
-    assert_eq!(code(x::authorization_url(&text(&ok), &[1u8; RANDOM_BYTES - 1], now())), "insufficient_randomness");
+    assert_eq!(session_keys().len(), 51);
+
+    // The core's PKCE pair: the verifier is the base64url of the 32 bytes it is given (all the
+    // entropy is used); too little randomness is refused, not padded.
+    let fixed: Vec<u8> = (0..32u8).collect();
+    let pair = spa_oauth::core::pkce::pkce_pair(&fixed).unwrap();
+    assert_eq!(pair.verifier.expose(), spa_oauth::core::base64url::encode(&fixed));
+    assert_eq!(Some(pair.challenge), js::sha256_base64url(pair.verifier.expose()).await.as_string());
+    assert_eq!(code(spa_oauth::core::pkce::pkce_pair(&[7u8; 31])), ErrorCode::InsufficientRandomness);
+    assert!(server.requests_off_origin().is_empty(), "starting a login sends nothing");
+    c.close();
 }
 
 #[wasm_bindgen_test]
-fn settings_and_client_reject_bad_configuration_with_codes() {
-    let bad: Vec<(JsValue, &str)> = vec![
-        (options("http://as.example", "https://as.example/token"), "insecure_endpoint"),
-        (options("https://as.example", "http://as.example/token"), "insecure_endpoint"),
-        (JsValue::NULL, "invalid_config"),
-        (obj(&[("issuer", JsValue::from_f64(1.0))]), "invalid_config"),
-        (obj(&[("issuer", s("https://as.example")), ("clientId", s("c"))]), "invalid_config"), // no redirectUri
-        (obj(&[("issuer", s("https://as.example")), ("clientId", s("")), ("redirectUri", s("https://app.example/"))]), "invalid_config"),
-    ];
-    for (o, want) in &bad {
-        assert_eq!(&client_code(Client::new(&text(o), None)), want, "Client::new {}", text(o));
+async fn login_options_are_validated() {
+    fresh_page();
+    let c = create(as_example("c").scope("openid profile")).await;
+    // Extra parameters may not override protocol parameters, nor repeat (resource excepted).
+    for name in ["state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "response_type", "client_id", "scope", "response_mode", "request_uri", "code_verifier"] {
+        let r = c.create_authorization_url(&LoginOptions::default().param(name, "x"));
+        assert_eq!(code(r), ErrorCode::ProtocolParameterOverride, "{name}");
     }
-    // settings() reads what AuthClient.create needs before discovery (the endpoints themselves
-    // are judged by Client::new, with or without metadata).
-    let http_issuer = obj(&[("issuer", s("http://as.example")), ("clientId", s("c")), ("redirectUri", s("https://app.example/"))]);
-    assert_eq!(code(x::settings(&text(&http_issuer))), "insecure_endpoint");
-    let query_issuer = obj(&[("issuer", s("https://as.example/?tenant=a")), ("clientId", s("c")), ("redirectUri", s("https://app.example/"))]);
-    assert_eq!(code(x::settings(&text(&query_issuer))), "invalid_config");
-    for (o, want) in &bad[2..] {
-        assert_eq!(&code(x::settings(&text(o))), want, "settings {}", text(o));
-    }
-    assert_eq!(code(x::settings("not json")), "invalid_config");
-    assert_eq!(code(x::settings("[]")), "invalid_config");
-    // Mistyped or out-of-range members are refused, never guessed around.
-    let base = || options("https://as.example", "https://as.example/token");
-    for (name, value) in [
-        ("timeoutMs", JsValue::from_f64(0.0)),
-        ("timeoutMs", JsValue::from_f64(1.5)),
-        ("timeoutMs", s("30000")),
-        ("refreshMarginSeconds", JsValue::from_f64(-1.0)),
-        ("clockToleranceSeconds", JsValue::from_f64(601.0)),
-        ("discovery", s("webfinger")),
-        ("idTokenSigningAlgValues", js_sys::Array::of1(&s("none")).into()),
-        ("idTokenSigningAlgValues", js_sys::Array::of1(&s("HS256")).into()),
-        ("idTokenSigningAlgValues", js_sys::Array::new().into()),
-        ("authorizationResponseIssParameterSupported", s("yes")),
-        ("scope", JsValue::from_f64(3.0)),
+    assert_eq!(code(c.create_authorization_url(&LoginOptions::default().param("prompt", "login").param("prompt", "consent"))), ErrorCode::ProtocolParameterOverride);
+    for (what, options) in [
+        ("scope token with a quote", LoginOptions::default().scope("openid \"x\"")),
+        ("max_age not a number", LoginOptions::default().param("max_age", "abc")),
+        ("negative max_age", LoginOptions::default().param("max_age", "-1")),
+        ("empty parameter name", LoginOptions::default().param("", "x")),
+        ("control character in a name", LoginOptions::default().param("a\nb", "x")),
     ] {
-        let o = base();
-        Reflect::set(&o, &s(name), &value).unwrap();
-        assert_eq!(code(x::settings(&text(&o))), "invalid_config", "settings {name}");
-        assert_eq!(client_code(Client::new(&text(&o), None)), "invalid_config", "Client::new {name}");
+        assert_eq!(code(c.create_authorization_url(&options)), ErrorCode::InvalidConfig, "{what}");
     }
-    // An optional endpoint that is not https is refused too.
-    let o = base();
-    Reflect::set(&o, &s("jwksUri"), &s("http://as.example/jwks")).unwrap();
-    assert_eq!(client_code(Client::new(&text(&o), None)), "insecure_endpoint");
+    assert!(storage_entries().is_empty(), "a refused login stores nothing");
 
-    // What settings() answers: the discovery URL unless both endpoints are given; defaults.
-    let only_issuer = obj(&[("issuer", s("https://as.example/tenant")), ("clientId", s("c")), ("redirectUri", s("https://app.example/"))]);
-    let st = json(&x::settings(&text(&only_issuer)).unwrap());
-    assert_eq!(get_str(&st, "discovery").as_deref(), Some("https://as.example/tenant/.well-known/openid-configuration"));
-    assert_eq!(get(&st, "timeoutMs").as_f64(), Some(30000.0));
-    assert_eq!(get(&st, "refreshMargin").as_f64(), Some(60.0));
-    Reflect::set(&only_issuer, &s("discovery"), &s("oauth-authorization-server")).unwrap();
-    let st = json(&x::settings(&text(&only_issuer)).unwrap());
-    assert_eq!(get_str(&st, "discovery").as_deref(), Some("https://as.example/.well-known/oauth-authorization-server/tenant"));
-    let st = json(&x::settings(&text(&base())).unwrap());
-    assert!(get(&st, "discovery").is_null());
+    // Valid options reach the URL and the transaction.
+    let l = start(&c, &LoginOptions::default().scope("openid  email").param("prompt", "login").param("max_age", "0"));
+    assert_eq!(l.param("scope").as_deref(), Some("openid email"), "scope normalised");
+    assert_eq!(l.param("prompt").as_deref(), Some("login"));
+    assert_eq!(l.param("max_age").as_deref(), Some("0"));
+    assert_eq!(get(&l.record, "max_age").as_f64(), Some(0.0));
+    assert_eq!(get_str(&l.record, "scope").as_deref(), Some("openid email"));
+    let l = start(&c, &LoginOptions::default().scope("api:read"));
+    assert_eq!(l.nonce, None, "no nonce without openid");
+    assert_eq!(l.param("scope").as_deref(), Some("api:read"));
 
-    // Discovery: the metadata must name the configured issuer exactly and have the endpoints.
-    let o = text(&obj(&[("issuer", s("https://as.example")), ("clientId", s("c")), ("redirectUri", s("https://app.example/"))]));
-    let md = |issuer: &str, token: bool| {
-        let m = obj(&[("issuer", s(issuer)), ("authorization_endpoint", s("https://as.example/auth")), ("jwks_uri", s("https://as.example/jwks"))]);
-        if token {
-            Reflect::set(&m, &s("token_endpoint"), &s("https://as.example/token")).unwrap();
-        }
-        text(&m).into_bytes()
-    };
-    assert_eq!(client_code(Client::new(&o, Some(md("https://as.example/", true)))), "discovery_issuer_mismatch");
-    assert_eq!(client_code(Client::new(&o, Some(md("https://evil.example", true)))), "discovery_issuer_mismatch");
-    assert_eq!(client_code(Client::new(&o, Some(md("https://as.example", false)))), "metadata_missing");
-    assert_eq!(client_code(Client::new(&o, Some(b"<html>".to_vec()))), "discovery_invalid");
-    assert_eq!(client_code(Client::new(&o, Some(b"[]".to_vec()))), "discovery_invalid");
-    // No metadata and no endpoints: nothing to talk to.
-    assert_eq!(client_code(Client::new(&o, None)), "metadata_missing");
-    let c = Client::new(&o, Some(md("https://as.example", true))).unwrap_or_else(|e| panic!("{e}"));
-    let info = json(&c.info());
-    assert_eq!(get_str(&info, "issuer").as_deref(), Some("https://as.example"));
-    assert_eq!(get_str(&info, "clientId").as_deref(), Some("c"));
-    assert_eq!(get_str(&info, "jwksUri").as_deref(), Some("https://as.example/jwks"));
-    assert_eq!(get(&info, "userinfo").as_bool(), Some(false));
+    // is_redirect_callback: a response at the redirect URI with state and code or error.
+    assert!(c.is_redirect_callback(Some("https://app.example/cb?code=a&state=b")));
+    assert!(c.is_redirect_callback(Some("https://APP.example:443/cb?error=access_denied&state=b")));
+    assert!(!c.is_redirect_callback(Some("https://app.example/other?code=a&state=b")));
+    assert!(!c.is_redirect_callback(Some("https://evil.example/cb?code=a&state=b")));
+    assert!(!c.is_redirect_callback(Some("https://app.example/cb?foo=1")));
+    assert!(!c.is_redirect_callback(Some("https://app.example/cb?code=a")));
+    assert!(!c.is_redirect_callback(Some("not a url")));
+    assert!(!c.is_redirect_callback(None), "the test page itself is no callback");
+    c.close();
 }
 
-#[wasm_bindgen_test]
-async fn login_stores_only_the_transaction_and_callback_exchanges_the_code() {
-    session_storage().clear().unwrap();
-    let c = client();
-    let login = start_login(&c);
-    let state = login.state();
-    assert_eq!(login.key, format!("spa-oauth:txn:{state}"));
-    assert_eq!(txn_keys(), vec![login.key.clone()]);
-    let record = Record::parse(&login.value);
-    let verifier = record.get("code_verifier").unwrap();
-    assert_eq!(record.get("state").as_deref(), Some(state.as_str()));
-    assert_eq!(record.get("client_id").as_deref(), Some("spa-test"));
-    assert_eq!(x::txn_client(&login.value, now()), "spa-test");
-    assert_eq!(x::txn_client(&login.value, now() + 660.0), "", "expired: to sweep");
-    assert_eq!(x::txn_client("garbage", now()), "", "unreadable: to sweep");
-    // The URL carries the S256 challenge of the stored verifier (WebCrypto) and the stored nonce.
-    let q = login.url.search_params();
-    let digest = js_sys::Uint8Array::new(&io::sha256(verifier.as_bytes()).await).to_vec();
-    assert_eq!(q.get("code_challenge").unwrap(), spa_oauth::core::base64url::encode(&digest));
-    assert_eq!(q.get("nonce"), record.get("nonce"));
-    assert_eq!(login.url.href().split('?').next(), Some(format!("{}/auth", origin()).as_str()));
-    assert!(!login.url.href().contains(&verifier), "the verifier never leaves the browser");
-
-    // A valid callback.
-    let cb = format!("{}/cb?code=the-code&state={state}&iss={}&session_state=x", origin(), iss());
-    assert!(c.is_callback(&cb));
-    let cleanup = json(&x::cleanup(&cb));
-    let names: Vec<String> = js_sys::Array::from(&get(&cleanup, "names")).iter().filter_map(|v| v.as_string()).collect();
-    for n in ["code", "state", "iss", "session_state"] {
-        assert!(names.iter().any(|m| m == n), "cleanup removes {n}");
-    }
-    assert_eq!(get(&cleanup, "hash").as_bool(), Some(false));
-    let accepted = callback(&c, &cb).unwrap_or_else(|e| panic!("{}", text(&e)));
-    // Single use: the record is gone, nothing else was written.
-    assert!(txn_keys().is_empty());
-    assert_eq!(get_str(&accepted, "scope").as_deref(), Some("openid profile"));
-    assert_eq!(get(&accepted, "idToken").as_bool(), Some(true));
-    assert_eq!(get(&accepted, "nonce").as_string(), record.get("nonce"));
-    let request = get(&accepted, "request");
-    assert_eq!(get_str(&request, "method").as_deref(), Some("POST"));
-    assert_eq!(get_str(&request, "url"), Some(format!("{}/__no_such_token_endpoint", origin())));
-    let body = form(&get_str(&request, "body").unwrap());
-    assert_eq!(body.get("grant_type").as_deref(), Some("authorization_code"));
-    assert_eq!(body.get("code").as_deref(), Some("the-code"));
-    assert_eq!(body.get("code_verifier"), Some(verifier));
-    assert_eq!(body.get("client_id").as_deref(), Some("spa-test"));
-    assert_eq!(body.get("redirect_uri"), Some(format!("{}/cb", origin())));
-
-    // The code goes to the token endpoint with real fetch; the runner's server answers 404,
-    // which must surface as token_response_status with the status.
-    let r = io::send(&request, 30_000).await.unwrap();
-    let status = get(&r, "status").as_f64().unwrap() as u16;
-    assert_eq!(status, 404);
-    let body = js_sys::Uint8Array::new(&get(&r, "body")).to_vec();
-    let e = c.token_response(status, get_str(&r, "type"), &body, None, "openid profile", true, now()).unwrap_err();
-    let e = thrown(&e);
-    assert_eq!(get_str(&e, "code").as_deref(), Some("token_response_status"));
-    assert_eq!(get(&e, "status").as_f64(), Some(404.0));
-    assert!(!text(&e).contains("the-code"), "the code is not in the error");
-
-    // AR-06: the same callback again is a state failure (no transaction): no token request.
-    assert_eq!(callback_code(&c, &cb), "state_mismatch");
-}
+// ============================================================================ callbacks
 
 #[wasm_bindgen_test]
-fn hostile_callbacks_are_rejected_before_any_token_request() {
-    session_storage().clear().unwrap();
-    let c = client();
-    let cases: Vec<(String, &str)> = vec![
-        ("code=c&state=tampered&iss=ISS".into(), "state_mismatch"),      // AR-02
-        ("code=c&iss=ISS".into(), "state_missing"),                      // AR-03
-        ("code=c&state=&iss=ISS".into(), "state_missing"),
-        ("code=c&state=STATE&iss=https%3A%2F%2Fevil.example".into(), "iss_mismatch"), // AR-08
-        ("code=c&state=STATE".into(), "iss_missing"),                    // AR-09
-        ("error=access_denied&error_description=%3Cimg%20src%3Dx%3E&error_uri=https%3A%2F%2Fas%2Fe&state=STATE&iss=ISS".into(), "authorization_error"), // AR-12
-        ("error=access_denied&state=wrong&iss=ISS".into(), "state_mismatch"), // AR-13
-        ("error=access_denied&state=STATE&iss=https%3A%2F%2Fevil.example".into(), "iss_mismatch"), // AR-13
-        ("state=STATE&iss=ISS".into(), "code_missing"),                  // AR-15
-        ("code=&state=STATE&iss=ISS".into(), "code_missing"),
-        ("code=c&access_token=at&state=STATE&iss=ISS".into(), "unexpected_callback_parameter"), // AR-17
-        ("code=c&id_token=x.y.z&state=STATE&iss=ISS".into(), "unexpected_callback_parameter"),
-        ("code=c&state=STATE&iss=ISS#access_token=at".into(), "unexpected_callback_parameter"),
-        ("code=c&code=d&state=STATE&iss=ISS".into(), "callback_malformed"),
-        ("code=c&state=STATE&state=STATE&iss=ISS".into(), "callback_malformed"),
-        ("code=%ZZ&state=STATE&iss=ISS".into(), "callback_malformed"),
+async fn hostile_callbacks_are_rejected_before_any_token_request() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("hostile");
+    let c = p.client(&id).await;
+    let iss = iss_param(&p.issuer);
+    let cases: Vec<(&str, ErrorCode)> = vec![
+        ("code=c&state=tampered&iss=ISS", ErrorCode::StateMismatch),  // AR-02
+        ("code=c&iss=ISS", ErrorCode::StateMissing),                   // AR-03
+        ("code=c&state=&iss=ISS", ErrorCode::StateMissing),
+        ("code=c&state=STATE&iss=https%3A%2F%2Fevil.example", ErrorCode::IssMismatch), // AR-08
+        ("code=c&state=STATE&iss=ISS%2F", ErrorCode::IssMismatch),     // exact comparison
+        ("code=c&state=STATE", ErrorCode::IssMissing),                 // AR-09
+        ("error=access_denied&error_description=%3Cimg%20src%3Dx%3E&error_uri=https%3A%2F%2Fas%2Fe&state=STATE&iss=ISS", ErrorCode::AuthorizationError), // AR-12
+        ("error=access_denied&state=wrong&iss=ISS", ErrorCode::StateMismatch), // AR-13
+        ("error=access_denied&state=STATE&iss=https%3A%2F%2Fevil.example", ErrorCode::IssMismatch),
+        ("state=STATE&iss=ISS", ErrorCode::CodeMissing),               // AR-15
+        ("code=&state=STATE&iss=ISS", ErrorCode::CodeMissing),
+        ("code=c&access_token=at&state=STATE&iss=ISS", ErrorCode::UnexpectedCallbackParameter), // AR-17
+        ("code=c&id_token=x.y.z&state=STATE&iss=ISS", ErrorCode::UnexpectedCallbackParameter),
+        ("code=c&refresh_token=rt&state=STATE&iss=ISS", ErrorCode::UnexpectedCallbackParameter),
+        ("code=c&state=STATE&iss=ISS#access_token=at&token_type=bearer", ErrorCode::UnexpectedCallbackParameter),
+        ("code=c&code=d&state=STATE&iss=ISS", ErrorCode::CallbackMalformed),
+        ("code=c&state=STATE&state=STATE&iss=ISS", ErrorCode::CallbackMalformed),
+        ("code=%ZZ&state=STATE&iss=ISS", ErrorCode::CallbackMalformed),
     ];
     for (query, want) in cases {
-        let login = start_login(&c);
-        let url = format!("{}/cb?{}", origin(), query.replace("STATE", &login.state()).replace("ISS", &iss()));
-        let e = match callback(&c, &url) {
-            Ok(v) => panic!("{query}: accepted {}", text(&v)),
-            Err(e) => e,
-        };
-        assert_eq!(get_str(&e, "code").as_deref(), Some(want), "{query}");
-        if want == "authorization_error" {
-            assert_eq!(get_str(&e, "error").as_deref(), Some("access_denied"));
-            assert_eq!(get_str(&e, "error_description").as_deref(), Some("<img src=x>"));
-            assert_eq!(get_str(&e, "error_uri").as_deref(), Some("https://as/e"));
+        let login = start(&c, &LoginOptions::default());
+        let url = format!("{}?{}", p.redirect_uri(), query.replace("STATE", &login.state).replace("ISS", &iss));
+        let e = err(c.handle_redirect_callback(Some(&url)).await);
+        assert_eq!(e.code, want, "{query}");
+        if want == ErrorCode::AuthorizationError {
+            assert_eq!(e.error(), Some("access_denied"));
+            assert_eq!(e.error_description(), Some("<img src=x>"));
+            assert_eq!(e.error_uri(), Some("https://as/e"));
         } else {
-            assert!(get(&e, "error").is_undefined(), "{query}: no server detail");
+            assert_eq!(e.error(), None, "{query}: no server detail");
         }
-        if query.contains('#') {
-            assert_eq!(get(&json(&x::cleanup(&url)), "hash").as_bool(), Some(true), "the fragment is removed too");
-        }
-        session_storage().clear().unwrap();
+        assert!(session_keys().is_empty(), "{query}: the flow is spent, no transaction left: {:?}", session_keys());
     }
 
     // RFC 9700 §4.7 / AR-10: a callback at another path than the transaction's redirect URI.
-    let login = start_login(&c);
-    let url = format!("{}/elsewhere?code=c&state={}&iss={}", origin(), login.state(), iss());
-    assert!(!c.is_callback(&url));
-    assert_eq!(callback_code(&c, &url), "redirect_uri_mismatch");
-    // A transaction made by another client of this origin is not this client's.
-    let other = client_for("other-client");
-    let login = start_login(&other);
-    let url = format!("{}/cb?code=c&state={}&iss={}", origin(), login.state(), iss());
-    assert_eq!(callback_code(&c, &url), "transaction_mismatch");
-    assert!(txn_keys().is_empty(), "{:?}", txn_keys());
+    let login = start(&c, &LoginOptions::default());
+    let url = format!("{}/elsewhere?code=c&state={}&iss={iss}", origin(), login.state);
+    assert!(!c.is_redirect_callback(Some(&url)));
+    assert_eq!(code(c.handle_redirect_callback(Some(&url)).await), ErrorCode::RedirectUriMismatch);
+    // A transaction started by another client of this origin is not this client's.
+    let other = p.client(&unique_client("other")).await;
+    let login = start(&other, &LoginOptions::default());
+    assert_eq!(code(c.handle_redirect_callback(Some(&p.callback_url(&login, "c"))).await), ErrorCode::TransactionMismatch);
+    other.close();
+
+    assert!(session_keys().is_empty(), "{:?}", session_keys());
+    assert!(p.requests().is_empty(), "no token (or any) request for a refused callback: {:?}", p.requests());
+    assert_no_session(&c, "after hostile callbacks").await;
+    c.close();
 }
 
 #[wasm_bindgen_test]
-fn expired_or_corrupted_transactions_are_refused() {
-    session_storage().clear().unwrap();
-    let c = client();
-    let login = start_login(&c);
-    let state = login.state();
-    // Age the stored transaction by 11 minutes.
-    let created = Record::parse(&login.value).created_at();
-    assert!((created as f64 - now()).abs() < 5.0, "created_at is the time of the login");
-    session_storage().set_item(&login.key, &aged(&login.value, 660)).unwrap();
-    let url = format!("{}/cb?code=c&state={state}&iss={}", origin(), iss());
-    assert_eq!(callback_code(&c, &url), "transaction_expired");
-    assert!(txn_keys().is_empty());
+async fn expired_corrupted_and_replayed_transactions_are_refused() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("txn");
+    let c = p.client(&id).await;
+    let aged = |login: &Started, by: f64| {
+        let created = get(&login.record, "created_at").as_f64().unwrap();
+        set(&login.record, "created_at", created - by);
+        session_storage().set_item(&login.key, &text(&login.record)).unwrap();
+    };
+    // Older than the 10 minute time to live; or from the far future (a clock set back).
+    for by in [660.0, -3600.0] {
+        let login = start(&c, &LoginOptions::default());
+        aged(&login, by);
+        assert_eq!(code(c.handle_redirect_callback(Some(&p.callback_url(&login, "c"))).await), ErrorCode::TransactionExpired, "aged by {by}");
+        assert!(session_keys().is_empty(), "an expired transaction is deleted");
+    }
+    // Garbage under the key (same-origin script): no transaction.
+    let login = start(&c, &LoginOptions::default());
+    session_storage().set_item(&login.key, "v=1&state=zzz%").unwrap();
+    assert_eq!(code(c.handle_redirect_callback(Some(&p.callback_url(&login, "c"))).await), ErrorCode::StateMismatch);
+    // A well-formed record whose state differs from its key.
+    let a = start(&c, &LoginOptions::default());
+    let b = start(&c, &LoginOptions::default());
+    session_storage().set_item(&a.key, &text(&b.record)).unwrap();
+    assert_eq!(code(c.handle_redirect_callback(Some(&p.callback_url(&a, "c"))).await), ErrorCode::StateMismatch);
+    assert!(session_keys().is_empty());
+    assert!(p.requests().is_empty(), "no token request: {:?}", p.requests());
 
-    // A fresh record at a clock 11 minutes later: expired too; one from the far future as well.
-    let login = start_login(&c);
-    let url = format!("{}/cb?code=c&state={}&iss={}", origin(), login.state(), iss());
-    let e = c.callback(&url, Some(login.value.clone()), now() + 660.0).unwrap_err();
-    assert_eq!(get_str(&thrown(&e), "code").as_deref(), Some("transaction_expired"));
-    let e = c.callback(&url, Some(login.value.clone()), now() - 3600.0).unwrap_err();
-    assert_eq!(get_str(&thrown(&e), "code").as_deref(), Some("transaction_expired"));
-    // Still fine just inside the time-to-live.
-    assert!(c.callback(&url, Some(login.value.clone()), now() + spa_oauth::core::authorize::TRANSACTION_TTL as f64 - 30.0).is_ok());
-    session_storage().clear().unwrap();
-
-    // Same-origin script wrote garbage under the key: treated as no transaction.
-    session_storage().set_item(&format!("spa-oauth:txn:{state}"), "v=1&state=zzz%").unwrap();
-    let url = format!("{}/cb?code=c&state={state}&iss={}", origin(), iss());
-    assert_eq!(callback_code(&c, &url), "state_mismatch");
-    assert!(txn_keys().is_empty());
-    // A well-formed record whose state differs from its key: refused as well.
-    let a = start_login(&c);
-    let b = start_login(&c);
-    session_storage().set_item(&a.key, &b.value).unwrap();
-    let url = format!("{}/cb?code=c&state={}&iss={}", origin(), a.state(), iss());
-    assert_eq!(callback_code(&c, &url), "state_mismatch");
-    session_storage().clear().unwrap();
-}
-
-#[wasm_bindgen_test]
-fn login_options_are_validated() {
-    let c = client();
-    let random = || io::random_bytes(RANDOM_BYTES);
-    let login = |o: JsValue| c.authorize(&text(&o), false, &random(), now());
-    assert_eq!(code(login(obj(&[("extraParams", obj(&[("state", s("x"))]))]))), "protocol_parameter_override");
-    assert_eq!(code(login(obj(&[("extraParams", obj(&[("code_challenge", s("x"))]))]))), "protocol_parameter_override");
-    assert_eq!(code(login(obj(&[("scope", JsValue::from_f64(3.0))]))), "invalid_config");
-    assert_eq!(code(login(obj(&[("extraParams", obj(&[("prompt", JsValue::TRUE)]))]))), "invalid_config");
-    assert_eq!(code(login(obj(&[("extraParams", s("prompt=login"))]))), "invalid_config");
-    assert_eq!(code(c.authorize("[1]", false, &random(), now())), "invalid_config");
-    assert_eq!(code(c.authorize("{", false, &random(), now())), "invalid_config");
-    assert_eq!(code(c.authorize("null", false, &random()[..RANDOM_BYTES - 1], now())), "insufficient_randomness");
-    // Valid options reach the URL; no options use the configured scope.
-    let ok = json(&login(obj(&[("scope", s("openid email")), ("extraParams", obj(&[("prompt", s("login"))]))])).unwrap());
-    let q = web_sys::Url::new(&get_str(&ok, "url").unwrap()).unwrap().search_params();
-    assert_eq!(q.get("scope").as_deref(), Some("openid email"));
-    assert_eq!(q.get("prompt").as_deref(), Some("login"));
-    let ok = json(&c.authorize("null", false, &random(), now()).unwrap());
-    let q = web_sys::Url::new(&get_str(&ok, "url").unwrap()).unwrap().search_params();
-    assert_eq!(q.get("scope").as_deref(), Some("openid profile"));
-
-    // isRedirectCallback: only a response at the redirect URI with state and code/error.
-    assert!(c.is_callback(&format!("{}/cb?code=a&state=b", origin())));
-    assert!(c.is_callback(&format!("{}/cb?error=access_denied&state=b", origin())));
-    assert!(!c.is_callback(&format!("{}/other?code=a&state=b", origin())));
-    assert!(!c.is_callback(&format!("{}/cb?foo=1", origin())));
-    assert!(!c.is_callback(&format!("{}/cb?code=a", origin())));
-    assert!(!c.is_callback("not a url"));
+    // Just inside the time to live the response is accepted and the code is exchanged (the
+    // token endpoint refuses it here) — and then the transaction is spent: a replay of the same
+    // callback is a state failure, with no second token request (AR-06).
+    let login = start(&c, &LoginOptions::default());
+    aged(&login, 570.0);
+    p.server.json_once(&p.token_url(), 400, r#"{"error":"invalid_grant","error_description":"code reused"}"#);
+    let cb = p.callback_url(&login, "c");
+    let e = err(c.handle_redirect_callback(Some(&cb)).await);
+    assert_eq!((e.code, e.error(), e.error_description(), e.status()), (ErrorCode::TokenError, Some("invalid_grant"), Some("code reused"), Some(400)));
+    assert_eq!(p.server.requests_to(&p.token_url()).len(), 1);
+    assert_eq!(code(c.handle_redirect_callback(Some(&cb)).await), ErrorCode::StateMismatch);
+    assert_eq!(p.server.requests_to(&p.token_url()).len(), 1);
+    assert_no_session(&c, "after refused transactions").await;
+    c.close();
 }
 
 /// OIDC Core §3.1.2.6: a silent (prompt=none) attempt answered "the user must interact" means
 /// not logged in (`login_required`), not an authorization error.
 #[wasm_bindgen_test]
-fn silent_restore_answered_with_interaction_error_is_login_required() {
-    session_storage().clear().unwrap();
-    let c = client();
+async fn silent_login_answered_with_interaction_error_is_login_required() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let c = p.client(&unique_client("silent")).await;
+    let iss = iss_param(&p.issuer);
+    let silent = || LoginOptions::default().param("prompt", "none");
     for error in ["login_required", "interaction_required", "consent_required", "account_selection_required"] {
-        let login = start_login_with(&c, "null", true);
-        assert_eq!(login.url.search_params().get("prompt").as_deref(), Some("none"));
-        let url = format!("{}/cb?error={error}&state={}&iss={}", origin(), login.state(), iss());
-        let e = callback(&c, &url).unwrap_err();
-        assert_eq!(get_str(&e, "code").as_deref(), Some("login_required"), "{error}");
-        assert_eq!(get_str(&e, "error").as_deref(), Some(error));
+        let login = start(&c, &silent());
+        assert_eq!(login.param("prompt").as_deref(), Some("none"));
+        assert_eq!(get(&login.record, "prompt_none").as_bool(), Some(true));
+        let url = format!("{}?error={error}&state={}&iss={iss}", p.redirect_uri(), login.state);
+        let e = err(c.handle_redirect_callback(Some(&url)).await);
+        assert_eq!((e.code, e.error()), (ErrorCode::LoginRequired, Some(error)));
     }
     // Other errors of a silent attempt stay authorization errors.
-    let login = start_login_with(&c, "null", true);
-    let url = format!("{}/cb?error=access_denied&state={}&iss={}", origin(), login.state(), iss());
-    assert_eq!(callback_code(&c, &url), "authorization_error");
+    let login = start(&c, &silent());
+    let url = format!("{}?error=access_denied&state={}&iss={iss}", p.redirect_uri(), login.state);
+    assert_eq!(code(c.handle_redirect_callback(Some(&url)).await), ErrorCode::AuthorizationError);
     // An interactive login answered login_required is the provider's error, reported as such.
-    let login = start_login(&c);
-    assert_eq!(login.url.search_params().get("prompt"), None);
-    let url = format!("{}/cb?error=login_required&state={}&iss={}", origin(), login.state(), iss());
-    assert_eq!(callback_code(&c, &url), "authorization_error");
-    assert!(txn_keys().is_empty());
+    let login = start(&c, &LoginOptions::default());
+    assert_eq!(login.param("prompt"), None);
+    let url = format!("{}?error=login_required&state={}&iss={iss}", p.redirect_uri(), login.state);
+    let e = err(c.handle_redirect_callback(Some(&url)).await);
+    assert_eq!((e.code, e.error()), (ErrorCode::AuthorizationError, Some("login_required")));
+    assert!(session_keys().is_empty());
+    assert!(p.requests().is_empty());
+    c.close();
+}
+
+// ============================================================================ full login
+
+#[wasm_bindgen_test]
+async fn full_login_with_real_fetch_and_webcrypto() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("login");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    assert_no_session(&c, "before login").await;
+
+    let login = start(&c, &LoginOptions::default());
+    let verifier = login.verifier();
+    let nonce = login.nonce.clone().expect("openid login has a nonce");
+    let claims = p.claims(&id, Some(&nonce));
+    set(&claims, "at_hash", at_hash("RS256", "at-1").await);
+    set(&claims, "name", "Ada");
+    let idt = p.id_token(&claims).await;
+    let before = js_sys::Date::now();
+    let result = p.finish(&c, &login, &token_body("at-1", Some("rt-1"), Some(&idt), Some(3600.0), Some("openid profile"))).await.unwrap();
+    let after = js_sys::Date::now();
+
+    // What the callback resolved with, and the session.
+    assert_eq!(result.scope, "openid profile");
+    let exp = result.expires_at.expect("expires_in was given");
+    assert!(exp >= before + 3_600_000.0 - 1.0 && exp <= after + 3_600_000.0 + 1.0, "expires_at {exp}");
+    assert!(c.is_authenticated());
+    assert_eq!(c.token_expiry(), Some(exp));
+    assert_eq!(c.granted_scope().as_deref(), Some("openid profile"));
+    let got = c.id_token_claims().expect("validated claims");
+    assert_eq!(got.get("sub").and_then(|v| v.as_str()), Some("user-1"));
+    assert_eq!(got.get("nonce").and_then(|v| v.as_str()), Some(nonce.as_str()));
+    assert_eq!(got.get("iss").and_then(|v| v.as_str()), Some(p.issuer.as_str()));
+    assert_eq!(got.get("aud").and_then(|v| v.as_str()), Some(id.as_str()));
+    assert_eq!(c.user().and_then(|u| u.get("name").and_then(|v| v.as_str()).map(String::from)).as_deref(), Some("Ada"));
+    assert_eq!(c.access_token().await.unwrap().expose(), "at-1");
+
+    // The requests: the code exchange, then the JWK Set; both with the transport policy.
+    let reqs = p.requests();
+    assert_eq!(reqs.iter().map(|r| r.url.as_str()).collect::<Vec<_>>(), [p.token_url(), p.jwks_url()]);
+    let token = &reqs[0];
+    assert_eq!(token.method, "POST");
+    assert_eq!(token.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(token.header("accept"), Some("application/json"));
+    assert_eq!(token.header("authorization"), None, "public client: no secret");
+    assert_eq!(token.form("grant_type").as_deref(), Some("authorization_code"));
+    assert_eq!(token.form("code").as_deref(), Some("the-code"));
+    assert_eq!(token.form("code_verifier"), Some(verifier.clone()), "the stored verifier");
+    assert_eq!(token.form("redirect_uri"), Some(p.redirect_uri()));
+    assert_eq!(token.form("client_id"), Some(id.clone()));
+    assert_eq!(token.form("client_secret"), None);
+    assert_eq!(token.body.split('&').count(), 5, "nothing else in the body: {}", token.body);
+    token.assert_transport_policy();
+    assert_eq!(reqs[1].method, "GET");
+    reqs[1].assert_transport_policy();
+
+    // Nothing token-like anywhere in web storage; the transaction is gone.
+    assert!(session_keys().is_empty(), "{:?}", session_keys());
+    assert_storage_free_of(&["at-1", "rt-1", &idt, "the-code", &verifier, &nonce]);
+
+    // Single use: the same callback again is a state failure, without a token request, and the
+    // session stands.
+    assert_eq!(code(c.handle_redirect_callback(Some(&p.callback_url(&login, "the-code"))).await), ErrorCode::StateMismatch);
+    assert_eq!(p.server.requests_to(&p.token_url()).len(), 1);
+    assert!(c.is_authenticated());
+    assert!(events.borrow().is_empty(), "a login fires no session event: {:?}", events.borrow());
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn callback_is_handled_once_at_a_time() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("inprogress");
+    let c = p.client(&id).await;
+    let login = start(&c, &LoginOptions::default());
+    let idt = p.id_token(&p.claims(&id, login.nonce.as_deref())).await;
+    p.server.once_delayed(&p.token_url(), 200, "application/json", &token_body("at-1", None, Some(&idt), Some(3600.0), None), 300);
+    let url = p.callback_url(&login, "the-code");
+    let (c2, url2) = (c.clone(), url.clone());
+    let first = future_to_promise(async move {
+        c2.handle_redirect_callback(Some(&url2)).await.map(|r| JsValue::from_str(&r.scope)).map_err(|e| JsValue::from_str(e.code.as_str()))
+    });
+    sleep(50.0).await;
+    assert_eq!(code(c.handle_redirect_callback(Some(&url)).await), ErrorCode::CallbackInProgress);
+    assert_eq!(JsFuture::from(first).await.map(|v| v.as_string()), Ok(Some("openid profile".into())), "the first call completes");
+    assert!(c.is_authenticated());
+    assert_eq!(p.server.requests_to(&p.token_url()).len(), 1);
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn token_endpoint_failures_leave_no_session() {
+    fresh_page();
+    // The runner's own server: a real fetch of a path it does not have answers 404.
+    let mut options = ClientOptions::new(origin(), unique_client("real"), format!("{}/cb", origin()))
+        .endpoints(format!("{}/auth", origin()), format!("{}/__no_such_token_endpoint", origin()));
+    options.authorization_response_iss_parameter_supported = Some(false);
+    let c = create(options).await;
+    let login = start(&c, &LoginOptions::default());
+    let e = err(c.handle_redirect_callback(Some(&format!("{}/cb?code=the-code&state={}", origin(), login.state))).await);
+    assert_eq!((e.code, e.status(), e.error()), (ErrorCode::TokenResponseStatus, Some(404), None));
+    assert!(!format!("{e:?} {e}").contains("the-code"), "the code is not in the error");
+    assert_no_session(&c, "404").await;
+    c.close();
+
+    let p = Provider::new("RS256").await;
+    let id = unique_client("tokenfail");
+    let c = p.client(&id).await;
+    let cases: Vec<(&str, u16, &str, String, ErrorCode)> = vec![
+        ("error body", 400, "application/json", r#"{"error":"invalid_grant","error_description":"<b>no</b>"}"#.into(), ErrorCode::TokenError),
+        ("redirect", 302, "", String::new(), ErrorCode::RedirectRefused),
+        ("HTML", 200, "text/html", "<html></html>".into(), ErrorCode::TokenResponseContentType),
+        ("not JSON", 200, "application/json", "{".into(), ErrorCode::TokenResponseNotJson),
+        ("array", 200, "application/json", "[]".into(), ErrorCode::TokenResponseNotObject),
+        ("no id_token for openid", 200, "application/json", token_body("at-x", Some("rt-x"), None, Some(60.0), None), ErrorCode::IdTokenMissing),
+        ("token_type mac", 200, "application/json", token_body("at-x", None, None, None, None).replace("Bearer", "mac"), ErrorCode::TokenTypeUnsupported),
+        ("negative expires_in", 200, "application/json", token_body("at-x", None, None, Some(-1.0), None), ErrorCode::ExpiresInInvalid),
+        ("expires_in as a string", 200, "application/json", token_body("at-x", None, None, None, None).replace('}', r#","expires_in":"3600"}"#), ErrorCode::ExpiresInInvalid),
+        ("empty access_token", 200, "application/json", token_body("", None, None, None, None), ErrorCode::AccessTokenInvalid),
+    ];
+    for (what, status, ct, body, want) in cases {
+        let login = start(&c, &LoginOptions::default());
+        p.server.once(&p.token_url(), status, ct, &body);
+        let e = err(c.handle_redirect_callback(Some(&p.callback_url(&login, "the-code"))).await);
+        assert_eq!(e.code, want, "{what}");
+        if want == ErrorCode::TokenError {
+            assert_eq!((e.error(), e.error_description(), e.status()), (Some("invalid_grant"), Some("<b>no</b>"), Some(400)));
+        }
+        assert_no_session(&c, what).await;
+        assert!(session_keys().is_empty(), "{what}: transaction spent");
+        assert_storage_free_of(&["at-x", "rt-x", "the-code"]);
+    }
+    assert!(p.requests().iter().all(|r| r.url == p.token_url()), "no JWKS fetched for a refused response");
+    c.close();
+}
+
+// ============================================================================ refresh
+
+#[wasm_bindgen_test]
+async fn fifty_concurrent_callers_share_one_refresh_and_rotation_is_used() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("refresh");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    // Two-second tokens: with the 60 s default margin the client renews at half the lifetime.
+    let (_, first) = p.login(&c, &id, "at-1", Some("rt-1"), 2.0).await;
+    assert!(c.is_authenticated());
+    assert!(first.expires_at.unwrap() - js_sys::Date::now() <= 2000.0);
+    // The answers of the next three refreshes, queued now (the renewal timer may ask first).
+    p.server.once_delayed(&p.token_url(), 200, "application/json", &token_body("at-2", Some("rt-2"), None, Some(2.0), Some("openid")), 300);
+    p.token_response(&token_body("at-3", None, None, Some(2.0), None));
+    p.token_response(&token_body("at-4", Some("rt-4"), None, Some(3600.0), None));
+    sleep_until_due(&c, 2000.0).await;
+    assert!(c.is_authenticated(), "still valid, but inside the margin");
+
+    let tokens = concurrent_access_tokens(&c, 50).await;
+    assert!(tokens.iter().all(|t| t == "at-2"), "{tokens:?}");
+    let refreshes = refresh_requests(&p);
+    assert_eq!(refreshes.len(), 1, "single flight: {refreshes:?}");
+    let r = &refreshes[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.form("refresh_token").as_deref(), Some("rt-1"));
+    assert_eq!(r.form("client_id"), Some(id.clone()));
+    assert_eq!(r.form("scope"), None, "the grant keeps its scope");
+    r.assert_transport_policy();
+    assert_eq!(c.granted_scope().as_deref(), Some("openid"), "the refreshed scope");
+    assert_eq!(c.id_token_claims().and_then(|v| v.get("sub").and_then(|s| s.as_str()).map(String::from)).as_deref(), Some("user-1"), "claims kept");
+    let refreshed = |e: &Event| matches!(e, Event::TokenRefreshed { source: RefreshSource::Refresh, .. });
+    assert_eq!(count(&events.borrow(), refreshed), 1, "{:?}", events.borrow());
+    assert_eq!(events.borrow().len(), 1, "{:?}", events.borrow());
+    if let Some(Event::TokenRefreshed { expires_at, .. }) = events.borrow().first() {
+        assert_eq!(*expires_at, c.token_expiry());
+    }
+
+    // Rotation: the next refresh presents the new refresh token; a response without one keeps it.
+    sleep_until_due(&c, 2000.0).await;
+    assert_eq!(c.access_token().await.unwrap().expose(), "at-3");
+    sleep_until_due(&c, 2000.0).await;
+    assert_eq!(c.access_token().await.unwrap().expose(), "at-4");
+    let presented: Vec<Option<String>> = refresh_requests(&p).iter().map(|r| r.form("refresh_token")).collect();
+    assert_eq!(presented, [Some("rt-1".into()), Some("rt-2".into()), Some("rt-2".into())]);
+    assert_eq!(count(&events.borrow(), refreshed), 3);
+    assert_eq!(events.borrow().len(), 3, "no error, no expiry: {:?}", events.borrow());
+    assert!(p.server.requests_to(&p.token_url()).iter().all(|r| !r.unrouted), "every token request was answered");
+    assert_storage_free_of(&["at-1", "at-2", "at-3", "at-4", "rt-1", "rt-2", "rt-4"]);
+    c.close();
+}
+
+/// The in-tab single flight on its own: without Web Locks (which would also serialise the
+/// refreshes of one tab) concurrent callers still make one request.
+#[wasm_bindgen_test]
+async fn single_flight_holds_without_web_locks() {
+    fresh_page();
+    let _no_locks = NoWebLocks::hide();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("nolocks");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    p.login(&c, &id, "at-1", Some("rt-1"), 2.0).await;
+    p.server.once_delayed(&p.token_url(), 200, "application/json", &token_body("at-2", Some("rt-2"), None, Some(3600.0), None), 300);
+    sleep_until_due(&c, 2000.0).await;
+    let tokens = concurrent_access_tokens(&c, 20).await;
+    assert!(tokens.iter().all(|t| t == "at-2"), "{tokens:?}");
+    assert_eq!(refresh_requests(&p).len(), 1, "single flight without Web Locks");
+    assert_eq!(count(&events.borrow(), |e| matches!(e, Event::TokenRefreshed { source: RefreshSource::Refresh, .. })), 1, "{:?}", events.borrow());
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn refused_refresh_token_ends_the_session() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("invalid-grant");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    p.login(&c, &id, "at-1", Some("rt-1"), 2.0).await;
+    p.server.json_once(&p.token_url(), 400, r#"{"error":"invalid_grant","error_description":"revoked"}"#);
+    sleep_until_due(&c, 2000.0).await;
+    let e = err(c.access_token().await);
+    assert_eq!((e.code, e.error(), e.error_description()), (ErrorCode::LoginRequired, Some("invalid_grant"), Some("revoked")));
+    assert_eq!(refresh_requests(&p).len(), 1, "no retry");
+    assert_eq!(count(&events.borrow(), |e| matches!(e, Event::SessionExpired)), 1, "{:?}", events.borrow());
+    assert_eq!(count(&events.borrow(), |e| matches!(e, Event::Error(_) | Event::TokenRefreshed { .. })), 0, "{:?}", events.borrow());
+    assert_no_session(&c, "after invalid_grant").await;
+    assert_eq!(refresh_requests(&p).len(), 1, "no session, no refresh");
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn server_error_on_refresh_keeps_the_valid_token() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("refresh-500");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    p.login(&c, &id, "at-1", Some("rt-1"), 2.0).await;
+    p.server.json_once(&p.token_url(), 500, r#"{"error":"server_error"}"#);
+    sleep_until_due(&c, 2000.0).await;
+    assert_eq!(c.access_token().await.unwrap().expose(), "at-1", "the still-valid token");
+    // During the backoff, callers get the valid token without a new request.
+    assert_eq!(c.access_token().await.unwrap().expose(), "at-1");
+    assert_eq!(refresh_requests(&p).len(), 1);
+    assert!(c.is_authenticated());
+    assert!(c.id_token_claims().is_some());
+    let errors: Vec<(ErrorCode, Option<u16>)> = events.borrow().iter().filter_map(|e| if let Event::Error(e) = e { Some((e.code, e.status())) } else { None }).collect();
+    assert_eq!(errors, [(ErrorCode::TokenResponseStatus, Some(500))], "{:?}", events.borrow());
+    assert_eq!(count(&events.borrow(), |e| matches!(e, Event::SessionExpired | Event::LoggedOut)), 0);
+    c.close();
+}
+
+// ============================================================================ UserInfo
+
+#[wasm_bindgen_test]
+async fn user_info_sends_the_token_only_in_the_authorization_header() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("userinfo");
+    let mut options = p.options(&id);
+    options.userinfo_endpoint = Some(p.userinfo_url());
+    let c = create(options).await;
+    assert_eq!(code(c.user_info().await), ErrorCode::LoginRequired, "no session");
+    p.login(&c, &id, "at-1", None, 3600.0).await;
+    p.server.json_once(&p.userinfo_url(), 200, r#"{"sub":"user-1","email":"ada@example.com"}"#);
+    let info = c.user_info().await.unwrap();
+    assert_eq!(info.get("email").and_then(|v| v.as_str()), Some("ada@example.com"));
+    let user = c.user().unwrap();
+    assert_eq!(user.get("email").and_then(|v| v.as_str()), Some("ada@example.com"));
+    assert_eq!(user.get("iss").and_then(|v| v.as_str()), Some(p.issuer.as_str()), "merged with the ID token claims");
+    let reqs = p.server.requests_to(&p.userinfo_url());
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method, "GET");
+    assert_eq!(reqs[0].header("authorization"), Some("Bearer at-1"));
+    assert!(!reqs[0].url.contains("at-1") && reqs[0].body.is_empty(), "never in the URL or a body");
+    reqs[0].assert_transport_policy();
+    // Another subject, or a refusal.
+    p.server.json_once(&p.userinfo_url(), 200, r#"{"sub":"someone-else"}"#);
+    assert_eq!(code(c.user_info().await), ErrorCode::UserinfoSubMismatch);
+    p.server.json_once(&p.userinfo_url(), 401, r#"{"error":"invalid_token"}"#);
+    assert_eq!(code(c.user_info().await), ErrorCode::UserinfoInvalid);
+    assert!(c.is_authenticated(), "a UserInfo failure does not end the session");
+    c.close();
+    // Without a userinfo_endpoint.
+    let c = p.client(&unique_client("no-userinfo")).await;
+    assert_eq!(code(c.user_info().await), ErrorCode::MetadataMissing);
+    c.close();
+}
+
+// ============================================================================ logout, close
+
+#[wasm_bindgen_test]
+async fn logout_clears_the_session_and_revokes_refresh_then_access_token() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("logout");
+    let mut options = p.options(&id);
+    options.revocation_endpoint = Some(p.revocation_url());
+    options.end_session_endpoint = Some(format!("{}/op/session/end", p.issuer));
+    let c = create(options).await;
+    let events = record_events(&c);
+    let (_, _) = p.login(&c, &id, "at-1", Some("rt-1"), 3600.0).await;
+    p.server.once(&p.revocation_url(), 200, "", "");
+    p.server.once(&p.revocation_url(), 200, "", "");
+    let here = window().location().href().unwrap();
+    c.logout(&LogoutOptions::default().redirect(false)).await.unwrap();
+    assert_eq!(window().location().href().unwrap(), here, "redirect(false): no navigation");
+    assert_no_session(&c, "after logout").await;
+    assert_eq!(events.borrow().len(), 1, "{:?}", events.borrow());
+    assert!(matches!(events.borrow()[0], Event::LoggedOut));
+    let revocations = p.server.requests_to(&p.revocation_url());
+    assert_eq!(revocations.len(), 2);
+    let sent: Vec<(Option<String>, Option<String>)> = revocations.iter().map(|r| (r.form("token"), r.form("token_type_hint"))).collect();
+    assert_eq!(sent, [(Some("rt-1".into()), Some("refresh_token".into())), (Some("at-1".into()), Some("access_token".into()))]);
+    for r in &revocations {
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.form("client_id"), Some(id.clone()));
+        assert_eq!(r.header("content-type"), Some("application/x-www-form-urlencoded"));
+        r.assert_transport_policy();
+    }
+    assert!(p.server.requests().iter().all(|r| !r.url.contains("session/end")), "the end-session endpoint is a navigation, never a fetch");
+    // Logging out again: nothing to revoke, no event.
+    c.logout(&LogoutOptions::default().redirect(false)).await.unwrap();
+    assert_eq!(p.server.requests_to(&p.revocation_url()).len(), 2);
+    assert_eq!(events.borrow().len(), 1);
+
+    // revoke(false): local logout only.
+    p.login(&c, &id, "at-2", Some("rt-2"), 3600.0).await;
+    c.logout(&LogoutOptions::default().redirect(false).revoke(false)).await.unwrap();
+    assert_eq!(p.server.requests_to(&p.revocation_url()).len(), 2);
+    assert_no_session(&c, "after local logout").await;
+    assert_storage_free_of(&["at-1", "rt-1", "at-2", "rt-2"]);
+    c.close();
+
+    // No revocation endpoint: local logout only.
+    let id = unique_client("logout-local");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    p.login(&c, &id, "at-3", Some("rt-3"), 3600.0).await;
+    c.logout(&LogoutOptions::default().redirect(false)).await.unwrap();
+    assert_eq!(p.server.requests_to(&p.revocation_url()).len(), 2);
+    assert!(matches!(events.borrow().as_slice(), [Event::LoggedOut]));
+    assert_no_session(&c, "after logout without revocation").await;
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn failed_revocation_is_reported_after_the_local_logout() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("revoke-fail");
+    let mut options = p.options(&id);
+    options.revocation_endpoint = Some(p.revocation_url());
+    let c = create(options).await;
+    let events = record_events(&c);
+
+    // The refresh token's revocation fails (503); the access token is still revoked.
+    p.login(&c, &id, "at-1", Some("rt-1"), 3600.0).await;
+    p.server.json_once(&p.revocation_url(), 503, r#"{"error":"temporarily_unavailable"}"#);
+    p.server.once(&p.revocation_url(), 200, "", "");
+    let e = err(c.logout(&LogoutOptions::default().redirect(false)).await);
+    assert_eq!((e.code, e.status(), e.error()), (ErrorCode::RevocationFailed, Some(503), Some("temporarily_unavailable")));
+    assert_eq!(p.server.requests_to(&p.revocation_url()).len(), 2, "both tokens were tried");
+    assert_no_session(&c, "after a failed revocation").await;
+    {
+        let ev = events.borrow();
+        assert!(matches!(ev.first(), Some(Event::LoggedOut)), "{ev:?}");
+        let errors: Vec<ErrorCode> = ev.iter().filter_map(|e| if let Event::Error(e) = e { Some(e.code) } else { None }).collect();
+        assert_eq!(errors, [ErrorCode::RevocationFailed]);
+    }
+
+    // The network fails for both: both reported, the first returned.
+    events.borrow_mut().clear();
+    p.login(&c, &id, "at-2", Some("rt-2"), 3600.0).await;
+    p.server.network_error(&p.revocation_url());
+    p.server.network_error(&p.revocation_url());
+    let e = err(c.logout(&LogoutOptions::default().redirect(false)).await);
+    assert_eq!((e.code, e.error()), (ErrorCode::RevocationFailed, Some("network_error")));
+    assert_eq!(count(&events.borrow(), |e| matches!(e, Event::Error(x) if x.code == ErrorCode::RevocationFailed)), 2);
+    assert_no_session(&c, "after revocation network failures").await;
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn closed_client_is_inert() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("close");
+    let c = p.client(&id).await;
+    let events = record_events(&c);
+    p.login(&c, &id, "at-1", Some("rt-1"), 3600.0).await;
+    let pending = start(&c, &LoginOptions::default());
+    let requests_before = p.requests().len();
+    let clone = c.clone();
+    c.close();
+
+    assert!(!c.is_authenticated());
+    assert!(!clone.is_authenticated(), "clones share the client");
+    assert!(c.id_token_claims().is_none() && c.granted_scope().is_none() && c.token_expiry().is_none());
+    assert_eq!(code(c.create_authorization_url(&LoginOptions::default())), ErrorCode::InvalidConfig);
+    assert_eq!(code(clone.create_authorization_url(&LoginOptions::default())), ErrorCode::InvalidConfig);
+    let cb = p.callback_url(&pending, "the-code");
+    assert!(!c.is_redirect_callback(Some(&cb)));
+    assert_eq!(code(c.handle_redirect_callback(Some(&cb)).await), ErrorCode::InvalidConfig);
+    assert_eq!(code(c.access_token().await), ErrorCode::LoginRequired);
+    assert_eq!(code(c.logout(&LogoutOptions::default().redirect(false)).await), ErrorCode::InvalidConfig);
+    assert_eq!(p.requests().len(), requests_before, "a closed client sends nothing");
+    assert!(events.borrow().is_empty(), "handlers are detached: {:?}", events.borrow());
+    c.close(); // twice is fine
 }

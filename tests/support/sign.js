@@ -57,8 +57,10 @@ export async function rawVerifyMs(alg, label, token, n) {
   return performance.now() - t0;
 }
 
-// The driver's `digest`: the access token hashed with the function the verification input names
-// (`hash`), for the at_hash check (OIDC Core §3.1.3.6).
-export async function accessTokenHash(inputJson, accessToken) {
-  return new Uint8Array(await crypto.subtle.digest(JSON.parse(inputJson).hash, new TextEncoder().encode(accessToken)));
+// `at_hash` of an access token for an ID token signed with `alg` (OIDC Core §3.1.3.6): the
+// base64url of the left half of its SHA-2 hash (SHA-512 for EdDSA), computed with WebCrypto.
+export async function atHash(alg, accessToken) {
+  const bits = alg === "EdDSA" ? "512" : alg.slice(2);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-" + bits, new TextEncoder().encode(accessToken)));
+  return b64url(digest.slice(0, digest.length / 2));
 }
