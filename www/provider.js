@@ -16,10 +16,11 @@
 //   await op.rotateKeys();       // fresh keys with new kids (see rotateKeys below)
 //   op.countRequests({ path: '/token', grantType: 'refresh_token' });   // recorder counts
 //
-// RP-initiated logout (end_session_endpoint): a request that carries a valid `id_token_hint` is
-// signed out without the confirmation page (the form is submitted by the page itself; a
-// <noscript> button remains), so the browser returns to the post_logout_redirect_uri at once.
-// Without an id_token_hint the provider asks ("Yes, sign me out"). `autoConfirmLogout: false`
+// RP-initiated logout (end_session_endpoint): a request that carries a valid `id_token_hint`, or
+// the `client_id` of a registered client (the SDK sends no id_token_hint by default: in a URL it
+// would stay in the browser history), is signed out without the confirmation page (the form is
+// submitted by the page itself; a <noscript> button remains), so the browser returns to the
+// post_logout_redirect_uri at once. LOCAL USE ONLY: a real OP asks. `autoConfirmLogout: false`
 // always asks.
 //
 // Clients (both public, same redirect URIs): `spa-demo` (ID tokens RS256) and `spa-es256`
@@ -159,7 +160,7 @@ const RECORD_BODY_ROUTES = new Set([
  * @param {string} [options.resourceIndicator] the API's resource indicator / audience
  *   (default `http://127.0.0.1:<port>/api`)
  * @param {boolean} [options.autoConfirmLogout=true] sign out without the confirmation page when
- *   the end-session request carries a valid id_token_hint
+ *   the end-session request carries a valid id_token_hint or a registered client_id
  * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests,
  *   GET /__test/counts, POST /__test/reset, POST /__test/rotate-keys and
  *   POST /__test/revoke-grants (never enable outside tests)
@@ -276,9 +277,12 @@ export async function startProvider({
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          // oidc-provider has validated the id_token_hint (signature, audience) before this
-          // runs. With one, the RP proved it holds the session's ID token: sign out at once.
-          if (autoConfirmLogout && ctx.oidc.params.id_token_hint) {
+          // oidc-provider has validated the id_token_hint (signature, audience) or the
+          // client_id and its registered post_logout_redirect_uri before this runs. This local
+          // development provider signs out at once for a known client (the SDK sends no
+          // id_token_hint by default: a token in a URL stays in the browser history). A real OP
+          // asks the user unless the RP proves the session (id_token_hint by form POST).
+          if (autoConfirmLogout && (ctx.oidc.params.id_token_hint || ctx.oidc.params.client_id)) {
             const confirmed = form.replace('</form>',
               '<input type="hidden" name="logout" value="yes"/><noscript><button autofocus type="submit">Continue signing out</button></noscript></form>');
             ctx.body = page('Signing out', `<h1>Signing out…</h1>${confirmed}

@@ -63,7 +63,7 @@ use crate::core::json::{self, Value};
 use crate::core::jwk::{self, Jwk};
 use crate::core::jws;
 use crate::core::logout::{self, TokenTypeHint};
-use crate::core::secret::{AccessToken, IdToken, RefreshToken};
+use crate::core::secret::{AccessToken, RefreshToken};
 use crate::core::token::{self, HttpRequest, TokenResponsePolicy};
 use crate::core::{pkce, refresh, uri, userinfo};
 
@@ -162,12 +162,12 @@ pub struct CallbackResult {
     pub expires_at: Option<f64>,
 }
 
-/// The tokens of a session (memory only).
+/// The tokens of a session (memory only). The raw ID token is not kept once validated: only its
+/// claims (it would serve only as `id_token_hint`, which is never sent, issue 11.2).
 #[derive(Clone)]
 pub(crate) struct Session {
     pub(crate) at: AccessToken,
     pub(crate) rt: Option<RefreshToken>,
-    pub(crate) idt: Option<IdToken>,
     /// Validated ID-token claims, JSON text.
     pub(crate) claims: Option<String>,
     /// Access-token expiry, ms since the epoch.
@@ -487,8 +487,10 @@ impl AuthClient {
     /// Logs out (OIDC RP-Initiated Logout 1.0): memory in every tab first, then RFC 7009
     /// revocation of the refresh and access tokens (a failure fires [`Event::Error`] and, when
     /// the page does not navigate away, is returned as `revocation_failed`; the local logout
-    /// stands), then the `end_session_endpoint` with `id_token_hint`, `client_id`,
-    /// `post_logout_redirect_uri` and a `state` that [`Self::handle_logout_callback`] checks.
+    /// stands), then the `end_session_endpoint` with `client_id`, `post_logout_redirect_uri` and a
+    /// `state` that [`Self::handle_logout_callback`] checks — never with `id_token_hint`: a token
+    /// in that URL would stay in the browser history (an OP that wants proof of the session asks
+    /// the user to confirm).
     /// Without navigation, a failed revocation is returned as its error (the local logout
     /// stands either way).
     pub async fn logout(&self, options: &LogoutOptions) -> Result<LoggedOut, Error> {
@@ -625,7 +627,6 @@ impl Inner {
             exp: t.expires_at.map(ms),
             at: t.access_token,
             rt: t.refresh_token,
-            idt: t.id_token,
             claims,
             scope: t.scope,
             obtained: received_at,
@@ -991,7 +992,6 @@ impl Inner {
             exp: t.expires_at.map(ms),
             at: t.access_token,
             rt: t.refresh_token.or_else(|| current.rt.clone()),
-            idt: t.id_token.or_else(|| current.idt.clone()),
             claims: claims.or_else(|| current.claims.clone()),
             scope: t.scope,
             obtained: received_at,
@@ -1152,8 +1152,7 @@ impl Inner {
         }
         if options.redirect {
             let state = pkce::base64url(&sys::random(32)?);
-            let hint = s.as_ref().and_then(|s| s.idt.as_ref()).map(IdToken::expose);
-            if let Some(url) = logout::end_session_url(&self.config, hint, options.post_logout_redirect_uri.as_deref(), &state) {
+            if let Some(url) = logout::end_session_url(&self.config, options.post_logout_redirect_uri.as_deref(), &state) {
                 if options.post_logout_redirect_uri.is_some() {
                     storage::mark("logout", &state, now);
                 }

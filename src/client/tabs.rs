@@ -15,7 +15,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 use super::{sys, weak, Inner, Session};
 use crate::core::json::{self, Value};
-use crate::core::secret::{AccessToken, IdToken, RefreshToken};
+use crate::core::secret::{AccessToken, RefreshToken};
 
 /// A message from another tab.
 pub(crate) enum Message {
@@ -120,7 +120,6 @@ pub(crate) fn message(kind: &str, tab: &str, session: Option<&Session>) -> JsVal
         let o = Object::new();
         set(&o, "at", &s.at.expose().into());
         set(&o, "rt", &opt_str(s.rt.as_ref().map(RefreshToken::expose)));
-        set(&o, "idt", &opt_str(s.idt.as_ref().map(IdToken::expose)));
         set(&o, "claims", &opt_str(s.claims.as_deref()));
         set(&o, "exp", &s.exp.map_or(JsValue::NULL, JsValue::from_f64));
         set(&o, "scope", &s.scope.as_str().into());
@@ -170,7 +169,6 @@ fn session(s: &JsValue) -> Option<Session> {
     let obtained = get(s, "obtained").as_f64().filter(|o| o.is_finite())?;
     let scope = get(s, "scope").as_string()?;
     let rt = text(get(s, "rt"))?;
-    let idt = text(get(s, "idt"))?;
     let claims = text(get(s, "claims"))?;
     // Claims must be a JSON object with a string `sub` (what this tab validated would be).
     if let Some(c) = &claims {
@@ -184,7 +182,6 @@ fn session(s: &JsValue) -> Option<Session> {
     Some(Session {
         at: AccessToken::new(at),
         rt: rt.map(RefreshToken::new),
-        idt: idt.map(IdToken::new),
         claims,
         exp,
         scope,

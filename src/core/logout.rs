@@ -65,21 +65,20 @@ pub fn without_state(url: &str) -> String {
     uri::without_params(url, &["state"], false)
 }
 
-/// The RP-Initiated Logout URL (OIDC RP-Initiated Logout §2): `id_token_hint`, `client_id`,
-/// `post_logout_redirect_uri`, `state`. `None` when the provider has no (usable)
+/// The RP-Initiated Logout URL (OIDC RP-Initiated Logout 1.0 §2): `client_id`,
+/// `post_logout_redirect_uri`, `state` — and never `id_token_hint`: the request is a top-level
+/// navigation, and a token in its URL would stay in the browser's history and session files and
+/// in server logs (issue 11.2; the hint is only RECOMMENDED, §2). An OP that wants proof of the
+/// session asks the user to confirm. `None` when the provider has no (usable)
 /// `end_session_endpoint` (catalogue LO-04: local logout only, never a `javascript:` or
-/// non-https navigation).
-pub fn end_session_url(config: &ClientConfig, id_token_hint: Option<&str>, post_logout_redirect_uri: Option<&str>, state: &str) -> Option<String> {
+/// non-https navigation) or the post-logout redirect URI is not https/loopback.
+pub fn end_session_url(config: &ClientConfig, post_logout_redirect_uri: Option<&str>, state: &str) -> Option<String> {
     let endpoint = config.end_session_endpoint.as_ref()?;
     uri::check_endpoint(endpoint).ok()?;
     if let Some(p) = post_logout_redirect_uri {
         uri::check_endpoint(p).ok()?;
     }
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if let Some(h) = id_token_hint {
-        pairs.push(("id_token_hint", h));
-    }
-    pairs.push(("client_id", &config.client_id));
+    let mut pairs: Vec<(&str, &str)> = alloc::vec![("client_id", config.client_id.as_str())];
     if let Some(p) = post_logout_redirect_uri {
         pairs.push(("post_logout_redirect_uri", p));
         pairs.push(("state", state));
@@ -116,13 +115,16 @@ mod tests {
 
     #[test]
     fn end_session() {
-        let u = end_session_url(&cfg(), Some("h.i.t"), Some("http://127.0.0.1:5173/"), "st").unwrap();
-        assert_eq!(u, "http://127.0.0.1:3000/session/end?id_token_hint=h.i.t&client_id=spa-demo&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A5173%2F&state=st");
-        assert!(end_session_url(&test_config(), None, None, "s").is_none()); // LO-04
+        let u = end_session_url(&cfg(), Some("http://127.0.0.1:5173/"), "st").unwrap();
+        assert_eq!(u, "http://127.0.0.1:3000/session/end?client_id=spa-demo&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A5173%2F&state=st");
+        assert_eq!(end_session_url(&cfg(), None, "st").unwrap(), "http://127.0.0.1:3000/session/end?client_id=spa-demo");
+        assert!(end_session_url(&test_config(), None, "s").is_none()); // LO-04
         let mut evil = cfg();
         evil.end_session_endpoint = Some("javascript:alert(1)".into());
-        assert!(end_session_url(&evil, None, None, "s").is_none());
+        assert!(end_session_url(&evil, None, "s").is_none());
         evil.end_session_endpoint = Some("http://evil.example/logout".into());
-        assert!(end_session_url(&evil, None, None, "s").is_none());
+        assert!(end_session_url(&evil, None, "s").is_none());
     }
+
+
 }

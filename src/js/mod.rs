@@ -362,8 +362,9 @@ impl JsAuthClient {
     /// first, revokes the refresh and access tokens at the RFC 7009 endpoint when the provider
     /// has one (`revoke: false` skips it; a failure is reported by rejecting with
     /// `revocation_failed` and the `error` event, the local logout stands), then navigates to the
-    /// `end_session_endpoint` with `id_token_hint`, `client_id`, `post_logout_redirect_uri` and a
-    /// `state` (`redirect: false` skips it).
+    /// `end_session_endpoint` with `client_id`, `post_logout_redirect_uri` and a `state`
+    /// (`redirect: false` skips it) — never with `id_token_hint`: the ID token in that URL would
+    /// stay in the browser history.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn logout(&self, #[wasm_bindgen(unchecked_optional_param_type = "LogoutOptions")] options: JsValue) -> Promise {
         let o = read(&options).and_then(|o| {

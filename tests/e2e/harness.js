@@ -7,7 +7,7 @@
 // client.test.js 3, rust-example.test.js 4) added to both.
 
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,6 +98,10 @@ export async function openBrowser(stack) {
     context,
     page,
     rec,
+    /** The persistent profile on disk (History, Sessions, ...): kept until close(). */
+    userDataDir,
+    /** Closes the browser but keeps the profile, so a test can read what Chromium wrote. */
+    closeContext: () => context.close().catch(() => {}),
     close() {
       closing ??= (async () => {
         await context.close().catch(() => {});
@@ -302,4 +306,21 @@ function safeDecode(text) {
   } catch {
     return text;
   }
+}
+
+/** Every file below `dir` (relative path) whose bytes contain one of `needles` (strings). */
+export async function filesContaining(dir, needles) {
+  const hits = [];
+  const walk = async (d) => {
+    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) {
+        const bytes = await readFile(full).catch(() => null);
+        if (bytes && needles.some((n) => bytes.includes(Buffer.from(n)))) hits.push(path.relative(dir, full));
+      }
+    }
+  };
+  await walk(dir);
+  return hits;
 }

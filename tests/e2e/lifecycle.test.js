@@ -30,7 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 
 import {
-  storedPlaces, withBrowserOf,
+  storedPlaces, withBrowserOf, filesContaining,
   checkPrerequisites, closeAllBrowsers, dumpBrowserState, findSecrets, fullLogin,
   providerConsent, providerLogin, secretsOf, shownError, startStack, waitForAppState,
 } from './harness.js';
@@ -676,7 +676,7 @@ describe('spa-oauth e2e: token lifecycle (refresh, tabs, restore, revocation, lo
     });
   });
 
-  test('LO-03/RV: logout() clears memory in every tab (loggedOut in tab 2), revokes refresh + access token (RFC 7009), goes to end_session with id_token_hint/client_id/post_logout_redirect_uri/state and back; handleLogoutCallback() true; old refresh token dead; later reloads: one silent attempt, then the loop guard', { timeout: TEST_TIMEOUT }, async (t) => {
+  test('LO-03/RV: logout() clears memory in every tab (loggedOut in tab 2), revokes refresh + access token (RFC 7009), goes to end_session with client_id/post_logout_redirect_uri/state (no id_token_hint) and back; handleLogoutCallback() true; old refresh token dead; later reloads: one silent attempt, then the loop guard', { timeout: TEST_TIMEOUT }, async (t) => {
     await withBrowser(async (browser) => {
       const { page, context, rec } = browser;
       assert.equal(await fullLogin(page, stack, { login: 'grace' }), 'authenticated');
@@ -711,10 +711,11 @@ describe('spa-oauth e2e: token lifecycle (refresh, tabs, restore, revocation, lo
       assert.equal(revocations[1].body.token, tokens.access_token, 'the access token was revoked');
       assert.equal(revocations[0].origin, stack.demoOrigin);
       // LO-03: the end-session request.
-      const endSession = requests.filter((r) => r.method === 'GET' && r.path === '/session/end');
-      assert.equal(endSession.length, 1);
+      // Issue 11.2: by default no id_token_hint (it would stay in the browser history).
+      const endSession = requests.filter((r) => r.path === '/session/end');
+      assert.deepEqual(endSession.map((r) => r.method), ['GET']);
       const q = endSession[0].query;
-      assert.equal(q.id_token_hint, tokens.id_token, 'id_token_hint of the session');
+      assert.equal(q.id_token_hint, undefined, 'no ID token in the end-session URL');
       assert.equal(q.client_id, stack.config.clientId);
       assert.equal(q.post_logout_redirect_uri, `${stack.demoOrigin}/`);
       assert.match(q.state, /^[A-Za-z0-9_-]{43}$/, 'state of 256 bits');
@@ -751,6 +752,32 @@ describe('spa-oauth e2e: token lifecycle (refresh, tabs, restore, revocation, lo
       const silent = providerRequests().filter((r) => r.path === '/auth');
       assert.equal(silent.length, 1, 'one silent attempt for two reloads (loop guard)');
       assert.equal(silent[0].query.prompt, 'none');
+    });
+  });
+
+  test('issue 11.2: after logout, no file of the persistent Chromium profile (History, Sessions, caches) contains the ID token; the end-session request carried none', { timeout: TEST_TIMEOUT }, async (t) => {
+    await withBrowser(async (browser) => {
+      const { page, rec } = browser;
+      assert.equal(await fullLogin(page, stack, { login: 'kim' }), 'authenticated');
+      await rec.settle();
+      const idToken = rec.tokenResponses[0].body.id_token;
+      assert.ok(idToken);
+      stack.provider.resetRequests();
+      await page.locator('#logout').click();
+      await page.waitForURL((url) => url.origin === stack.demoOrigin && url.searchParams.has('state'), { waitUntil: 'commit' });
+      assert.equal(await waitForAppState(page), 'ready');
+      const endSession = providerRequests().filter((r) => r.path === '/session/end');
+      assert.deepEqual(endSession.map((r) => r.method), ['GET']);
+      assert.equal(endSession[0].query.id_token_hint, undefined, 'no id_token_hint in the URL');
+      assert.equal(endSession[0].query.client_id, stack.config.clientId);
+      // Chromium writes History and the session files when it closes.
+      await browser.closeContext();
+      const control = await filesContaining(browser.userDataDir, [`${stack.demoOrigin}/`]);
+      assert.ok(control.some((f) => /History$/.test(f)), `the profile's History was written and scanned (${control.join(', ')})`);
+      const [, , signature] = idToken.split('.');
+      const leaked = await filesContaining(browser.userDataDir, [idToken, signature, 'id_token_hint=']);
+      t.diagnostic(`profile files mentioning the demo origin: ${control.length}; with the ID token: ${leaked.length}`);
+      assert.deepEqual(leaked, [], 'no profile file holds the ID token');
     });
   });
 

@@ -1813,7 +1813,7 @@ describe('4.10 Logout', SECTION, () => {
   sessionCases([
     {
       id: 'LO-03',
-      title: 'end-session request: id_token_hint of the session, client_id, registered post_logout_redirect_uri, state; memory cleared before anything is sent; our state → handleLogoutCallback() true once',
+      title: 'end-session request (default): client_id, registered post_logout_redirect_uri, state and no id_token_hint; memory cleared before anything is sent; our state → handleLogoutCallback() true once',
       // Slow revocation answers: the app is probed while the logout is under way.
       server: { revoke: () => ({ raw: true, status: 200, body: '', delayMs: 500 }) },
       run: async (ctx) => {
@@ -1829,9 +1829,9 @@ describe('4.10 Logout', SECTION, () => {
         assert.equal(out.endSession.length, 1, 'one end-session request');
         const [es] = out.endSession;
         assert.ok(rv.every((r) => r.seq < es.seq), 'revocations before the navigation');
+        // Issue 11.2 (default idTokenHint "none"): a GET without the ID token.
         assert.equal(es.method, 'GET');
-        assert.deepEqual(Object.keys(es.query).sort(), ['client_id', 'id_token_hint', 'post_logout_redirect_uri', 'state']);
-        assert.equal(es.query.id_token_hint, ctx.first.id_token, 'id_token_hint: the session\'s ID token');
+        assert.deepEqual(Object.keys(es.query).sort(), ['client_id', 'post_logout_redirect_uri', 'state'], 'no id_token_hint by default');
         assert.equal(es.query.client_id, server.clientId);
         assert.equal(es.query.post_logout_redirect_uri, server.postLogoutRedirectUri);
         assert.match(es.query.state, /^[A-Za-z0-9_-]{43}$/, 'state of 256 bits');
@@ -1844,13 +1844,14 @@ describe('4.10 Logout', SECTION, () => {
     },
     {
       id: 'LO-03',
-      title: 'after a refresh: id_token_hint is the refreshed ID token; the rotated refresh token and the new access token are revoked',
+      title: 'after a refresh: the rotated refresh token and the new access token are revoked; no ID token in the end-session URL',
       client: DUE_SOON,
       run: async (ctx) => {
         const i1 = await refreshedOnce(ctx);
         const out = await logoutThroughProvider(ctx);
         assertRevocationRequests(ctx.key, out.mark, i1);
-        assert.equal(out.endSession[0].query.id_token_hint, i1.id_token, 'the current (refreshed) ID token');
+        assert.equal(out.endSession[0].method, 'GET');
+        assert.equal(out.endSession[0].query.id_token_hint, undefined, 'no ID token in the end-session URL (issue 11.2)');
         assert.equal(out.back.first, true);
         return [];
       },

@@ -636,11 +636,14 @@ export async function startHostile({
     return send(req, res, c, out ?? { raw: true, status: 200, body: '' });
   }
 
-  /** OIDC RP-Initiated Logout 1.0 §2: a top-level GET; 302 to the registered post-logout URI. */
+  /** OIDC RP-Initiated Logout 1.0 §2: a top-level GET or form POST; 302 to the registered post-logout URI. */
   function endSession(req, res, c, ctx, url) {
-    const q = url.searchParams;
+    // A top-level form POST (issue 11.2: the ID token never in a URL); a GET is still answered.
+    const q = req.method === 'POST' ? new URLSearchParams(ctx.request.rawBody) : url.searchParams;
     const v = (msg) => c.violations.push(`end-session: ${msg}`);
-    if (req.method !== 'GET') v(`method ${req.method}`);
+    if (req.method !== 'GET' && req.method !== 'POST') v(`method ${req.method}`);
+    if (url.searchParams.has('id_token_hint')) v('id_token_hint in the URL (it would land in the browser history)');
+    if (req.method === 'POST' && !/^application\/x-www-form-urlencoded/i.test(ctx.request.contentType ?? '')) v(`content-type ${ctx.request.contentType}`);
     for (const k of new Set(q.keys())) {
       if (q.getAll(k).length > 1) v(`repeated ${k}`);
       if (!['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'logout_hint', 'ui_locales'].includes(k)) v(`unexpected parameter ${k}`);
