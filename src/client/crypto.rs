@@ -108,12 +108,18 @@ async fn verify_inner(jws: UnverifiedJws, key: &Jwk) -> Result<VerifiedJws, Erro
 }
 
 /// The hash of an access token with the hash function of `alg` (OIDC Core §3.1.3.6), by
-/// WebCrypto (SHA-384/512 in the module would cost 2 kB).
+/// `sha2` for SHA-256, WebCrypto for SHA-384/512 (in the module they would cost 2 kB).
 pub(crate) fn access_token_hash(access_token: &str, alg: Alg) -> LocalFuture<'_, Result<Vec<u8>, Error>> {
     Box::pin(hash_inner(access_token, alg))
 }
 
 async fn hash_inner(access_token: &str, alg: Alg) -> Result<Vec<u8>, Error> {
+    // SHA-256 (RS256, PS256, ES256: the common case) with the `sha2` the module has for
+    // PKCE: synchronous, no WebCrypto round trip (~15 µs of a callback).
+    if alg.hash_bits() == 256 {
+        use sha2::Digest as _;
+        return Ok(sha2::Sha256::digest(access_token.as_bytes()).to_vec());
+    }
     let promise = subtle()?
         .digest_with_str_and_u8_array(hash_name(alg), access_token.as_bytes())
         .map_err(|_| Error::new(ErrorCode::CryptoUnavailable))?;
