@@ -17,6 +17,17 @@ wasm-pack --log-level warn build --release --target web --out-dir "$out" --out-n
 test -f "$out/spa_oauth_bg.wasm"
 rm -f "$out/.gitignore"
 node scripts/shrink-imports.mjs "$out/spa_oauth_bg.wasm" "$out/spa_oauth.js"
+# The npm name: `spa-oauth` on the public registry is an unrelated package (issue 14.5), so the
+# package is `spa-oauth-wasm` (free when checked, December 2026); the crate keeps its name. No JS
+# snippets: nothing has side effects at import.
+node -e '
+const fs = require("node:fs");
+const file = process.argv[1];
+const p = JSON.parse(fs.readFileSync(file, "utf8"));
+p.name = "spa-oauth-wasm";
+p.sideEffects = false;
+fs.writeFileSync(file, JSON.stringify(p, null, 2) + "\n");
+' "$out/package.json"
 node scripts/size.mjs --report
 # The runnable example of the Rust API (the demo's /rust/ page).
 bash scripts/build-example.sh

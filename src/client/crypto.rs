@@ -61,29 +61,40 @@ async fn verify_inner(jws: UnverifiedJws, key: &Jwk) -> Result<VerifiedJws, Erro
         return Err(ErrorCode::SignatureInvalid.into());
     }
     let subtle = subtle()?;
-    let (jwk, id) = match &key.key {
-        PublicKey::Rsa { n, e } => (obj(&[("kty", "RSA"), ("n", n), ("e", e)]), [n.as_str(), e].concat()),
-        PublicKey::Ec { crv, x, y } => (obj(&[("kty", "EC"), ("crv", crv), ("x", x), ("y", y)]), [crv.as_str(), x, y].concat()),
-        PublicKey::Ed25519 { x } => (obj(&[("kty", "OKP"), ("crv", "Ed25519"), ("x", x)]), x.clone()),
+    // The cache key: the algorithm (one JWK under two algorithms is two keys) and the key
+    // material. The key objects for WebCrypto are built only on a miss.
+    let id = match &key.key {
+        PublicKey::Rsa { n, e } => [jws.alg.name(), " ", n, " ", e].concat(),
+        PublicKey::Ec { crv, x, y } => [jws.alg.name(), " ", crv, " ", x, " ", y].concat(),
+        PublicKey::Ed25519 { x } => [jws.alg.name(), " ", x].concat(),
     };
     let hash = hash_name(jws.alg);
-    let (import_alg, verify_alg) = match jws.alg.family() {
-        AlgFamily::RsaPkcs1 => (obj(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", hash)]), obj(&[("name", "RSASSA-PKCS1-v1_5")])),
+    let verify_alg = match jws.alg.family() {
+        AlgFamily::RsaPkcs1 => obj(&[("name", "RSASSA-PKCS1-v1_5")]),
         AlgFamily::RsaPss => {
             let v = obj(&[("name", "RSA-PSS")]);
             // RFC 7518 §3.5: salt length equals the hash output length.
             let _ = Reflect::set(&v, &"saltLength".into(), &JsValue::from_f64(f64::from(jws.alg.hash_bits() / 8)));
-            (obj(&[("name", "RSA-PSS"), ("hash", hash)]), v)
+            v
         }
-        AlgFamily::Ecdsa(curve) => (obj(&[("name", "ECDSA"), ("namedCurve", curve)]), obj(&[("name", "ECDSA"), ("hash", hash)])),
-        AlgFamily::Ed25519 => (obj(&[("name", "Ed25519")]), obj(&[("name", "Ed25519")])),
+        AlgFamily::Ecdsa(_) => obj(&[("name", "ECDSA"), ("hash", hash)]),
+        AlgFamily::Ed25519 => obj(&[("name", "Ed25519")]),
     };
-    // The import parameters are part of the cache key: one JWK under two algorithms is two keys.
-    let id = [jws.alg.name(), " ", &id].concat();
     let cached = KEYS.with(|k| k.borrow().iter().find(|(i, _)| *i == id).map(|(_, key)| key.clone()));
     let crypto_key = match cached {
         Some(k) => k,
         None => {
+            let jwk = match &key.key {
+                PublicKey::Rsa { n, e } => obj(&[("kty", "RSA"), ("n", n), ("e", e)]),
+                PublicKey::Ec { crv, x, y } => obj(&[("kty", "EC"), ("crv", crv), ("x", x), ("y", y)]),
+                PublicKey::Ed25519 { x } => obj(&[("kty", "OKP"), ("crv", "Ed25519"), ("x", x)]),
+            };
+            let import_alg = match jws.alg.family() {
+                AlgFamily::RsaPkcs1 => obj(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", hash)]),
+                AlgFamily::RsaPss => obj(&[("name", "RSA-PSS"), ("hash", hash)]),
+                AlgFamily::Ecdsa(curve) => obj(&[("name", "ECDSA"), ("namedCurve", curve)]),
+                AlgFamily::Ed25519 => obj(&[("name", "Ed25519")]),
+            };
             let usages = Array::new();
             usages.push(&JsValue::from_str("verify"));
             let promise = subtle.import_key_with_object("jwk", &jwk, &import_alg, false, &usages).map_err(|_| Error::new(ErrorCode::SignatureInvalid))?;

@@ -631,7 +631,7 @@ impl Inner {
             scope: t.scope,
             obtained: received_at,
         };
-        storage::mark_age("silent", &self.config.client_id, 0, true);
+        storage::unmark("silent", &self.config.client_id);
         let result = CallbackResult { scope: session.scope.clone(), expires_at: session.exp };
         // Replace the session only now that everything checked out (never half-applied).
         {

@@ -68,6 +68,13 @@ pub(crate) fn mark(kind: &str, id: &str, now: u64) {
     }
 }
 
+/// Removes a marker (one storage call; failures are ignored).
+pub(crate) fn unmark(kind: &str, id: &str) {
+    if let Ok(s) = storage() {
+        let _ = s.remove_item(&marker(kind, id));
+    }
+}
+
 /// Age in seconds of a marker, or `None`; `remove` takes it (single use).
 pub(crate) fn mark_age(kind: &str, id: &str, now: u64, remove: bool) -> Option<u64> {
     let s = storage().ok()?;
