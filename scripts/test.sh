@@ -28,6 +28,10 @@ cargo clippy -q --lib --target wasm32-unknown-unknown --features js,small-alloc 
 cargo clippy -q --lib --target wasm32-unknown-unknown -- -D warnings   # the Rust API alone
 cargo clippy -q -p spa-oauth-example --no-deps --target wasm32-unknown-unknown -- -D warnings
 
+step "Rust API documentation (cargo doc for wasm32, warnings are errors; #![deny(missing_docs)])"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --target wasm32-unknown-unknown
+echo ok
+
 step "native tests"
 cargo test -q --lib
 
