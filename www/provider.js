@@ -24,7 +24,13 @@
 // always asks.
 //
 // Clients (both public, same redirect URIs): `spa-demo` (ID tokens RS256) and `spa-es256`
-// (ID tokens ES256, id_token_signed_response_alg).
+// (ID tokens ES256, id_token_signed_response_alg). One confidential resource-server client,
+// `demo-api` (a secret generated at every start, returned as `introspection`), which may only
+// call the RFC 7662 introspection endpoint (`/token/introspection`): the demo server's
+// GET /api/profile validates the SPA's access tokens with it.
+//
+// A stale sign-in step (the browser's *Back* onto a login or consent page whose interaction is
+// already finished) gets a short page with a link back to the app instead of a bare 400 page.
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -37,6 +43,8 @@ export const CLIENT_ID = 'spa-demo';
 export const ES256_CLIENT_ID = 'spa-es256';
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 export const API_SCOPES = ['data:read', 'data:write', 'exec:sandbox'];
+/** The demo resource server's confidential client (introspection only). */
+export const RESOURCE_SERVER_CLIENT_ID = 'demo-api';
 
 const HOST = '127.0.0.1';
 
@@ -185,6 +193,9 @@ export async function startProvider({
   // grants, codes and tokens, and the cookie signing keys.
   const Adapter = createMemoryAdapterFactory();
   const cookieKeys = [randomBytes(32).toString('base64url')];
+  // The resource server's client secret: generated at every start, never persisted.
+  const resourceServerSecret = randomBytes(32).toString('base64url');
+  const appUrl = clientRedirectUris[0];
 
   const publicClient = {
     application_type: 'web',
@@ -208,6 +219,17 @@ export async function startProvider({
         client_id: ES256_CLIENT_ID,
         client_name: 'spa-oauth demo (ES256 ID tokens)',
         id_token_signed_response_alg: 'ES256',
+      },
+      {
+        // A resource server, not an app: no grants, no redirects; it authenticates with its
+        // secret (HTTP Basic) to introspect the tokens it is shown (RFC 7662).
+        client_id: RESOURCE_SERVER_CLIENT_ID,
+        client_secret: resourceServerSecret,
+        client_name: 'spa-oauth demo resource server',
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
       },
     ],
     scopes: OIDC_SCOPES,
@@ -274,6 +296,11 @@ export async function startProvider({
         // A client may revoke only its own tokens (what the default does, without its notice).
         allowedPolicy: async (ctx, client, token) => token.clientId === client.clientId,
       },
+      introspection: {
+        enabled: true,
+        // Only the resource server may introspect (a public SPA client may not).
+        allowedPolicy: async (ctx, client) => client.clientId === RESOURCE_SERVER_CLIENT_ID,
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -313,8 +340,17 @@ export async function startProvider({
         },
       },
     },
-    async renderError(ctx, out) {
+    async renderError(ctx, out, error) {
       ctx.type = 'html';
+      if (ctx.path.startsWith('/interaction/') && error?.name === 'SessionNotFound') {
+        // Back onto a finished (or expired) login/consent step: say so and link the app.
+        ctx.body = page('Sign-in step finished', `<h1>This sign-in step is already finished</h1>
+<p>You probably pressed <em>Back</em> after signing in, or the sign-in page expired.
+Nothing went wrong: return to the app and, if needed, sign in again there.</p>
+<p><a id="back-to-app" href="${htmlEscape(appUrl)}">Back to the app</a></p>
+<pre><strong>error</strong>: ${htmlEscape(out.error)}</pre>`);
+        return;
+      }
       ctx.body = page('Error', `<h1>Error</h1>${Object.entries(out)
         .map(([k, v]) => `<pre><strong>${htmlEscape(k)}</strong>: ${htmlEscape(v)}</pre>`).join('')}`);
     },
@@ -465,6 +501,12 @@ export async function startProvider({
     clientId: CLIENT_ID,
     es256ClientId: ES256_CLIENT_ID,
     resourceIndicator: apiResource,
+    /** The resource server's client for RFC 7662 introspection (secret: this process only). */
+    introspection: {
+      endpoint: `${issuer}/token/introspection`,
+      clientId: RESOURCE_SERVER_CLIENT_ID,
+      clientSecret: resourceServerSecret,
+    },
     allowedOrigins: [...allowedOrigins],
     /** The current oidc-provider instance (replaced by rotateKeys). */
     get provider() { return provider; },

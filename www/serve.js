@@ -1,16 +1,32 @@
-// Demo: the local OpenID provider + a tiny static server for the demo SPA and the built package.
+// Demo: the local OpenID provider + a tiny static server for the demo SPA, the built package and
+// a small resource server (the demo's API).
 //
-//   npm run demo          (builds pkg/ first, then runs this file)
+//   npm run demo          (set-up + `bash scripts/build.sh` for pkg/, then this file)
 //   node www/serve.js     (pkg/ must already be built)
 //
-// Environment: DEMO_PORT (default 5173), PROVIDER_PORT (default 3000).
+// Environment:
+//   DEMO_PORT (default 5173), PROVIDER_PORT (default 3000)
+//   DEMO_SHORT_TOKENS=1   short-lifetime mode: the provider issues 60 s access tokens and the
+//                         demo page renews them 20 s before expiry (refreshMarginSeconds 20), so
+//                         a renewal shows up in the event log within a minute. Also selectable
+//                         per start with DEMO_ACCESS_TOKEN_TTL=<seconds> (>= 30).
+//   SPA_OAUTH_PKG_DIR     serve another build of the package at /pkg/
 //
-// Serves, on 127.0.0.1 only:
+// Serves, on 127.0.0.1 only (a request for another host name, e.g. localhost:5173, is redirected
+// to http://127.0.0.1:<DEMO_PORT>: the provider only knows that origin, and the browser keeps
+// the login transaction per origin):
 //   /              www/app/            (index.html, app.js, app.css)
-//   /pkg/          pkg/                (the wasm-bindgen --target web output)
+//   /pkg/          pkg/                (the npm package spa-oauth-wasm as built by
+//                                       scripts/build.sh: wasm-pack --target web output)
 //   /config.json   issuer, clientId, redirectUri, scope for the demo page (which discovers the
-//                  endpoints itself through the SDK), plus the endpoints from the provider's
-//                  discovery document (used by the end-to-end tests)
+//                  endpoints itself through the SDK), the demo's settings (token lifetime,
+//                  refresh margin, API URL), plus the endpoints from the provider's discovery
+//                  document (used by the end-to-end tests)
+//   /api/profile   the demo resource server: GET with `Authorization: Bearer <access token>`;
+//                  validates the token by RFC 7662 introspection at the provider (as the
+//                  confidential client `demo-api`) and answers 200 { active, sub, scope,
+//                  client_id, exp } or 401 with a WWW-Authenticate challenge. It never echoes
+//                  or logs the token.
 //   /rust/         www/rust/           the same demo written in Rust against the crate's Rust API
 //                                      (index.html, boot.js; pkg/ = examples/rust-spa built by
 //                                      scripts/build-example.sh)
@@ -49,6 +65,12 @@ const CONTENT_TYPES = {
 };
 
 export const DEFAULT_SCOPE = 'openid profile email';
+/** Access-token lifetime of the short-lifetime mode (DEMO_SHORT_TOKENS=1), seconds. */
+export const SHORT_ACCESS_TOKEN_TTL = 60;
+/** The provider's default access-token lifetime (www/provider.js), seconds. */
+const DEFAULT_ACCESS_TOKEN_TTL = 600;
+/** The SDK's default refreshMarginSeconds. */
+const DEFAULT_REFRESH_MARGIN = 60;
 
 function contentSecurityPolicy(providerOrigin) {
   return [
@@ -106,6 +128,67 @@ async function resolveFile(urlPath, pkgDir) {
   }
 }
 
+/**
+ * The demo resource server: validates a Bearer access token by RFC 7662 introspection and
+ * answers what it learned (never the token). RFC 6750 §3 challenges on failure.
+ */
+async function apiProfile(authorization, introspection) {
+  const challenge = (error, description) => ({
+    'WWW-Authenticate': error
+      ? `Bearer realm="demo-api", error="${error}", error_description="${description}"`
+      : 'Bearer realm="demo-api"',
+  });
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization ?? '');
+  if (!match) {
+    return {
+      status: 401,
+      body: { error: 'invalid_request', error_description: 'send the access token as Authorization: Bearer' },
+      headers: challenge(authorization ? 'invalid_request' : null, 'malformed Authorization header'),
+    };
+  }
+  const basic = Buffer.from(
+    `${encodeURIComponent(introspection.clientId)}:${encodeURIComponent(introspection.clientSecret)}`,
+  ).toString('base64');
+  let result;
+  try {
+    const response = await fetch(introspection.endpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams({ token: match[1], token_type_hint: 'access_token' }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) throw new Error(`introspection HTTP ${response.status}`);
+    result = await response.json();
+  } catch {
+    return { status: 503, body: { error: 'temporarily_unavailable', error_description: 'introspection failed' }, headers: {} };
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (result?.active !== true || (typeof result.exp === 'number' && result.exp <= now)) {
+    return {
+      status: 401,
+      body: { error: 'invalid_token', error_description: 'the access token is not active (expired, revoked or unknown)' },
+      headers: challenge('invalid_token', 'the access token is not active'),
+    };
+  }
+  return {
+    status: 200,
+    body: {
+      active: true,
+      sub: typeof result.sub === 'string' ? result.sub : null,
+      scope: typeof result.scope === 'string' ? result.scope : '',
+      client_id: typeof result.client_id === 'string' ? result.client_id : null,
+      exp: typeof result.exp === 'number' ? result.exp : null,
+      validated_by: 'RFC 7662 introspection',
+    },
+    headers: {},
+  };
+}
+
 function listen(server, port) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -126,6 +209,9 @@ function listen(server, port) {
  * @param {string} [options.pkgDir] directory served at /pkg/ (default: the repository's pkg/)
  * @param {object} [options.providerOptions] extra options for startProvider (e.g. testHooks,
  *   accessTokenTTL)
+ * @param {number} [options.accessTokenTTL] access-token lifetime in seconds (the provider's
+ *   `accessTokenTTL`; DEMO_SHORT_TOKENS=1 sets 60). The page's refreshMarginSeconds follows: the
+ *   SDK default 60 s, or a third of the lifetime when that is shorter than 2 minutes.
  * @param {boolean} [options.quiet=false]
  * @returns {Promise<{ url: string, demoOrigin: string, redirectUri: string, issuer: string,
  *   provider: object, config: object, rustUrl: string, rustConfig: object,
@@ -137,8 +223,15 @@ export async function startDemo({
   scope = DEFAULT_SCOPE,
   pkgDir = DEFAULT_PKG_DIR,
   providerOptions = {},
+  accessTokenTTL,
   quiet = false,
 } = {}) {
+  const tokenTTL = Number(accessTokenTTL ?? providerOptions.accessTokenTTL ?? DEFAULT_ACCESS_TOKEN_TTL);
+  if (!Number.isInteger(tokenTTL) || tokenTTL < 30) {
+    throw new Error(`access-token lifetime must be an integer >= 30 s, got ${accessTokenTTL}`);
+  }
+  const refreshMarginSeconds = tokenTTL < 2 * DEFAULT_REFRESH_MARGIN
+    ? Math.floor(tokenTTL / 3) : DEFAULT_REFRESH_MARGIN;
   const demoOrigin = `http://${HOST}:${demoPort}`;
   const redirectUri = `${demoOrigin}/`;
   // The Rust page (www/rust/) is the same client at its own redirect URI (also its
@@ -150,6 +243,7 @@ export async function startDemo({
     clientRedirectUris: [redirectUri, rustRedirectUri],
     quiet: true,
     ...providerOptions,
+    accessTokenTTL: tokenTTL,
   });
 
   let server;
@@ -171,11 +265,22 @@ export async function startDemo({
       clientId: CLIENT_ID,
       redirectUri,
       scope,
+      // The demo page's own settings (not SDK options except refreshMarginSeconds).
+      demo: {
+        accessTokenTTL: tokenTTL,
+        shortLifetime: tokenTTL < DEFAULT_ACCESS_TOKEN_TTL,
+        refreshMarginSeconds,
+        apiUrl: `${demoOrigin}/api/profile`,
+        rustUrl: rustRedirectUri,
+      },
     };
+    const introspection = provider.introspection;
+    if (metadata.introspection_endpoint) introspection.endpoint = metadata.introspection_endpoint;
     const configBody = JSON.stringify(config, null, 2);
     const rustConfig = { ...config, redirectUri: rustRedirectUri };
     const rustConfigBody = JSON.stringify(rustConfig, null, 2);
     const providerOrigin = new URL(provider.issuer).origin;
+    const canonicalHost = `${HOST}:${demoPort}`;
     const baseHeaders = {
       'Cache-Control': 'no-store',
       'Content-Security-Policy': contentSecurityPolicy(providerOrigin),
@@ -191,6 +296,18 @@ export async function startDemo({
         res.end(req.method === 'HEAD' ? undefined : body);
       };
       try {
+        // One host spelling: the provider knows only 127.0.0.1 redirect URIs and the browser
+        // keeps the login transaction per origin (localhost:5173 would fail with
+        // state_mismatch after the login). Redirect any other Host to the canonical origin.
+        if (req.headers.host !== canonicalHost && (req.method === 'GET' || req.method === 'HEAD')) {
+          send(308, '', { Location: `${demoOrigin}${req.url?.startsWith('/') ? req.url : '/'}` });
+          return;
+        }
+        if (req.method === 'OPTIONS' && req.url?.startsWith('/api/')) {
+          // Same-origin API: no CORS (a cross-origin page gets no preflight approval).
+          send(405, 'method not allowed', { Allow: 'GET', 'Content-Type': 'text/plain' });
+          return;
+        }
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           send(405, 'method not allowed', { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
           return;
@@ -198,6 +315,11 @@ export async function startDemo({
         const { pathname } = new URL(req.url, demoOrigin);
         if (pathname === '/config.json') {
           send(200, configBody, { 'Content-Type': CONTENT_TYPES['.json'] });
+          return;
+        }
+        if (pathname === '/api/profile') {
+          const { status, body, headers } = await apiProfile(req.headers.authorization, introspection);
+          send(status, JSON.stringify(body), { 'Content-Type': CONTENT_TYPES['.json'], ...headers });
           return;
         }
         if (pathname === '/rust/config.json') {
@@ -269,11 +391,33 @@ export async function startDemo({
 
 // Standalone: node www/serve.js
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const demo = await startDemo({
-    demoPort: Number(process.env.DEMO_PORT ?? 5173),
-    ...(process.env.SPA_OAUTH_PKG_DIR ? { pkgDir: path.resolve(process.env.SPA_OAUTH_PKG_DIR) } : {}),
-    providerPort: Number(process.env.PROVIDER_PORT ?? 3000),
-  });
+  const demoPort = Number(process.env.DEMO_PORT ?? 5173);
+  const providerPort = Number(process.env.PROVIDER_PORT ?? 3000);
+  const ttlEnv = process.env.DEMO_ACCESS_TOKEN_TTL;
+  const accessTokenTTL = ttlEnv ? Number(ttlEnv)
+    : (process.env.DEMO_SHORT_TOKENS === '1' ? SHORT_ACCESS_TOKEN_TTL : undefined);
+  let demo;
+  try {
+    demo = await startDemo({
+      demoPort,
+      ...(process.env.SPA_OAUTH_PKG_DIR ? { pkgDir: path.resolve(process.env.SPA_OAUTH_PKG_DIR) } : {}),
+      providerPort,
+      accessTokenTTL,
+    });
+  } catch (err) {
+    if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') {
+      const which = err.port === providerPort ? 'PROVIDER_PORT' : 'DEMO_PORT';
+      const why = err.code === 'EADDRINUSE' ? 'is already in use (is the demo already running?)' : 'is not allowed';
+      console.error(`error: port ${err.port} on ${HOST} ${why}: stop the other process or set ${which}=<free port>`);
+    } else {
+      console.error(`error: ${err?.message ?? err}`);
+    }
+    process.exit(1);
+  }
+  if (accessTokenTTL) {
+    console.log(`Short-lifetime mode: ${demo.config.demo.accessTokenTTL} s access tokens, renewed ${demo.config.demo.refreshMarginSeconds} s before expiry.`);
+  }
+  console.log('Stop with Ctrl+C.');
   const stop = () => demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
