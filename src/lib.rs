@@ -45,7 +45,7 @@ mod client;
 mod js;
 
 #[cfg(target_arch = "wasm32")]
-pub use client::{AuthClient, CallbackResult, ClientOptions, Event, LoggedOut, LoginOptions, LogoutOptions, RefreshSource, Restored, Started, Subscription};
+pub use client::{AuthClient, CallbackResult, ClientOptions, Event, LoggedOut, LoginOptions, LogoutOptions, RefreshSource, Restored, Revocation, Started, Subscription};
 pub use crate::core::discovery::MetadataKind;
 pub use crate::core::error::{Error, ErrorCode};
 pub use crate::core::json::Value;

@@ -102,6 +102,9 @@ pub enum Event {
     LoggedOut,
     /// A background failure (refresh, revocation) that did not end the session.
     Error(Error),
+    /// A provider quirk the app opted into was met and tolerated: `auth_time_changed` (a
+    /// refreshed ID token with another `auth_time`, see [`ClientOptions::allow_auth_time_change`]).
+    Warning(&'static str),
 }
 
 /// Where new tokens came from.
@@ -141,14 +144,30 @@ pub enum Started {
     Anonymous,
 }
 
+/// Why the tokens were or were not revoked at logout (RFC 7009).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// The refresh token (if any) and the access token were revoked.
+    Revoked,
+    /// The provider has no revocation endpoint (metadata or `revocation_endpoint` option): the
+    /// tokens stay valid at the provider until they expire.
+    NoEndpoint,
+    /// [`LogoutOptions::revoke`] was false.
+    NotAsked,
+    /// There was no session to revoke.
+    NoSession,
+    /// A revocation request failed ([`Event::Error`] fired).
+    Failed,
+}
+
 /// What [`AuthClient::logout`] did after clearing memory in every tab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LoggedOut {
-    /// Every token of the session was revoked (RFC 7009): false when there was no session, the
-    /// provider has no revocation endpoint, revocation was not asked for, or it failed (then
-    /// [`Event::Error`] fired).
+    /// Every token of the session was revoked (RFC 7009) ([`Revocation::Revoked`]).
     pub revoked: bool,
+    /// Why the tokens were or were not revoked.
+    pub revocation: Revocation,
     /// The browser is on its way to the provider's `end_session_endpoint`.
     pub redirecting: bool,
 }
@@ -228,6 +247,7 @@ pub(crate) struct Inner {
     config: ClientConfig,
     scope: String,
     policy: TokenResponsePolicy,
+    allow_auth_time_change: bool,
     timeout_ms: u32,
     margin_ms: f64,
     name: String,
@@ -279,6 +299,7 @@ impl AuthClient {
             config,
             scope,
             policy: options.policy(),
+            allow_auth_time_change: options.allow_auth_time_change,
             timeout_ms: options.timeout_ms,
             margin_ms: f64::from(options.refresh_margin_seconds) * 1000.0,
             name,
@@ -973,14 +994,31 @@ impl Inner {
                     return self.transient(e);
                 }
             };
+            let mut keep_claims = false;
             if let Some(prev) = &s.claims {
-                if let Err(e) = same_authentication(prev, &c) {
-                    // Catalogue RT-05/06/07: never a silent user switch.
-                    self.expire();
-                    return Err(e);
+                match same_authentication(prev, &c) {
+                    Ok(refresh::AuthenticationCheck::Same) => {}
+                    Ok(refresh::AuthenticationCheck::AuthTimeChanged) if self.allow_auth_time_change => {
+                        // The opted-in quirk: same user and client, the session keeps its
+                        // original claims (OIDC Core §12.2's auth_time), the app is told.
+                        keep_claims = true;
+                        self.emit(&Event::Warning("auth_time_changed"));
+                    }
+                    Ok(refresh::AuthenticationCheck::AuthTimeChanged) => {
+                        // Catalogue RT-07: a changed auth_time is another authentication.
+                        self.expire();
+                        return Err(ErrorCode::IdTokenChanged.into());
+                    }
+                    Err(e) => {
+                        // Catalogue RT-05/06/07: never a silent user switch.
+                        self.expire();
+                        return Err(e);
+                    }
                 }
             }
-            claims = Some(c);
+            if !keep_claims {
+                claims = Some(c);
+            }
         }
         let current = self.st.borrow().session.clone();
         let Some(current) = current.filter(|c| s.same_rt(Some(c))) else {
@@ -1134,22 +1172,30 @@ impl Inner {
             self.emit(&Event::LoggedOut);
         }
         let mut first = None;
-        let mut revoked = false;
-        if let (true, Some(s), Some(_)) = (options.revoke, &s, &self.config.revocation_endpoint) {
-            revoked = true;
-            let mut tokens = Vec::new();
-            if let Some(rt) = &s.rt {
-                tokens.push((rt.expose(), TokenTypeHint::RefreshToken));
-            }
-            tokens.push((s.at.expose(), TokenTypeHint::AccessToken));
-            for (token, hint) in tokens {
-                if let Err(e) = self.revoke(token, hint).await {
-                    revoked = false;
-                    self.emit(&Event::Error(e.clone()));
-                    first.get_or_insert(e);
+        let revocation = match (&s, options.revoke, &self.config.revocation_endpoint) {
+            (None, _, _) => Revocation::NoSession,
+            (Some(_), false, _) => Revocation::NotAsked,
+            (Some(_), true, None) => Revocation::NoEndpoint,
+            (Some(s), true, Some(_)) => {
+                let mut tokens = Vec::new();
+                if let Some(rt) = &s.rt {
+                    tokens.push((rt.expose(), TokenTypeHint::RefreshToken));
+                }
+                tokens.push((s.at.expose(), TokenTypeHint::AccessToken));
+                for (token, hint) in tokens {
+                    if let Err(e) = self.revoke(token, hint).await {
+                        self.emit(&Event::Error(e.clone()));
+                        first.get_or_insert(e);
+                    }
+                }
+                if first.is_some() {
+                    Revocation::Failed
+                } else {
+                    Revocation::Revoked
                 }
             }
-        }
+        };
+        let outcome = |redirecting| LoggedOut { revoked: revocation == Revocation::Revoked, revocation, redirecting };
         if options.redirect {
             let state = pkce::base64url(&sys::random(32)?);
             if let Some(url) = logout::end_session_url(&self.config, options.post_logout_redirect_uri.as_deref(), &state) {
@@ -1157,10 +1203,10 @@ impl Inner {
                     storage::mark("logout", &state, now);
                 }
                 sys::navigate(&url)?;
-                return Ok(LoggedOut { revoked, redirecting: true });
+                return Ok(outcome(true));
             }
         }
-        first.map_or(Ok(LoggedOut { revoked, redirecting: false }), Err)
+        first.map_or(Ok(outcome(false)), Err)
     }
 
     fn revoke<'a>(&'a self, token: &'a str, hint: TokenTypeHint) -> LocalFuture<'a, Result<(), Error>> {
@@ -1210,7 +1256,7 @@ fn ms(seconds: f64) -> f64 {
 
 /// A refreshed ID token must name the same authentication (OIDC Core §12.2): `id_token_changed`
 /// otherwise. Both arguments are validated claims JSON.
-fn same_authentication(previous: &str, refreshed: &str) -> Result<(), Error> {
+fn same_authentication(previous: &str, refreshed: &str) -> Result<refresh::AuthenticationCheck, Error> {
     let read = |j: &str| json::parse(j.as_bytes()).map_err(|_| Error::new(ErrorCode::IdTokenChanged));
     refresh::check_same_authentication(&read(previous)?, &read(refreshed)?)
 }

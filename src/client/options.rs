@@ -63,6 +63,16 @@ pub struct ClientOptions {
     /// `application/json` (e.g. `text/plain`) when its body is a valid JSON object (RFC 6749
     /// §5.1 says `application/json`). Default false.
     pub allow_any_content_type: bool,
+    /// Opt-in provider quirk: a refreshed ID token whose `auth_time` moved (a provider that
+    /// reports the user's latest login; OIDC Core §12.2 requires the original) keeps the session
+    /// and its original claims, and fires [`Event::Warning`](super::Event::Warning)
+    /// `auth_time_changed`, when `sub`, audiences and `azp` are the same. Default false: the
+    /// session ends with `id_token_changed`.
+    pub allow_auth_time_change: bool,
+    /// Opt-in provider quirk: an authorization error response without `iss` from a provider that
+    /// advertises RFC 9207 is reported as that error, not as `iss_missing` (a success without
+    /// `iss` is still refused). Default false.
+    pub allow_error_without_iss: bool,
 }
 
 impl ClientOptions {
@@ -88,6 +98,8 @@ impl ClientOptions {
             timeout_ms: 30_000,
             allow_string_expires_in: false,
             allow_any_content_type: false,
+            allow_auth_time_change: false,
+            allow_error_without_iss: false,
         }
     }
 
@@ -192,6 +204,7 @@ impl ClientOptions {
         config.id_token_algs = self.id_token_signing_alg_values.clone().unwrap_or_else(|| vec![Alg::RS256]);
         config.trusted_audiences = self.trusted_audiences.clone();
         config.clock_tolerance = u64::from(self.clock_tolerance_seconds);
+        config.allow_error_without_iss = self.allow_error_without_iss;
         Ok(config)
     }
 

@@ -124,7 +124,9 @@ impl AuthorizationResponse {
         }
         match self.param("iss") {
             Some(iss) if iss != config.issuer => return Err(ErrorCode::IssMismatch.into()),
-            None if config.require_iss => return Err(ErrorCode::IssMissing.into()),
+            None if config.require_iss && !(config.allow_error_without_iss && self.param("error").is_some()) => {
+                return Err(ErrorCode::IssMissing.into())
+            }
             _ => {}
         }
         if self.fragment_has_tokens || self.params.iter().any(|(n, _)| REFUSED_PARAMETERS.contains(&n.as_str())) {
@@ -229,6 +231,25 @@ mod tests {
         assert!(r.validate(&cfg, Some(&p), 1010).is_ok());
         let r = AuthorizationResponse::parse(&format!("http://127.0.0.1:5173/?code=abc&state={s}&iss=x")).unwrap();
         assert_eq!(r.validate(&cfg, Some(&p), 1010).unwrap_err().code, ErrorCode::IssMismatch);
+    }
+
+    #[test]
+    fn error_without_iss_quirk() {
+        // Issue 15: a provider that advertises RFC 9207 but sends iss on success only.
+        let p = pending();
+        let s = p.state.expose();
+        let denied = format!("http://127.0.0.1:5173/?error=access_denied&state={s}");
+        let r = AuthorizationResponse::parse(&denied).unwrap();
+        assert_eq!(r.validate(&test_config(), Some(&p), 1010).unwrap_err().code, ErrorCode::IssMissing, "default: refused");
+        let mut cfg = test_config();
+        cfg.allow_error_without_iss = true;
+        let e = r.validate(&cfg, Some(&p), 1010).unwrap_err();
+        assert_eq!((e.code, e.error()), (ErrorCode::AuthorizationError, Some("access_denied")));
+        // A success without iss is still refused; a wrong iss on an error too.
+        let ok = AuthorizationResponse::parse(&format!("http://127.0.0.1:5173/?code=abc&state={s}")).unwrap();
+        assert_eq!(ok.validate(&cfg, Some(&p), 1010).unwrap_err().code, ErrorCode::IssMissing);
+        let wrong = AuthorizationResponse::parse(&format!("{denied}&iss=x")).unwrap();
+        assert_eq!(wrong.validate(&cfg, Some(&p), 1010).unwrap_err().code, ErrorCode::IssMismatch);
     }
 
     #[test]

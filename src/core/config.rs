@@ -41,6 +41,10 @@ pub struct ClientConfig {
     pub trusted_audiences: Vec<String>,
     /// Clock tolerance for `exp`/`iat`/`nbf`/`auth_time`, seconds (default 30).
     pub clock_tolerance: u64,
+    /// Opt-in provider quirk: an authorization *error* response without `iss` is reported as
+    /// that error even when `iss` is required (RFC 9207 §2.4 requires it on error responses too;
+    /// some providers send it on success only). A success without `iss` is still refused.
+    pub allow_error_without_iss: bool,
 }
 
 impl ClientConfig {
@@ -80,6 +84,7 @@ impl ClientConfig {
             id_token_algs: alloc::vec![Alg::RS256],
             trusted_audiences: Vec::new(),
             clock_tolerance: super::id_token::DEFAULT_CLOCK_TOLERANCE,
+            allow_error_without_iss: false,
         })
     }
 }

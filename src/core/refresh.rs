@@ -24,8 +24,9 @@ pub fn refresh_request(config: &ClientConfig, refresh_token: &RefreshToken) -> R
 /// catalogue RT-05..RT-07): same `iss`, `sub`, `aud` (as a set), `azp`, and `auth_time` when
 /// the new token carries one. Both arguments are claim sets that passed
 /// [`validate`](super::id_token::validate) (the JSON of [`IdTokenClaims`](super::id_token::IdTokenClaims)).
-/// Errors: [`ErrorCode::IdTokenChanged`].
-pub fn check_same_authentication(previous: &Value, refreshed: &Value) -> Result<()> {
+/// Errors: [`ErrorCode::IdTokenChanged`] for another user or client; a changed `auth_time` alone
+/// is [`AuthenticationCheck::AuthTimeChanged`] (the caller decides).
+pub fn check_same_authentication(previous: &Value, refreshed: &Value) -> Result<AuthenticationCheck> {
     fn text<'a>(c: &'a Value, n: &str) -> Option<&'a str> {
         c.get(n).and_then(Value::as_str)
     }
@@ -44,10 +45,24 @@ pub fn check_same_authentication(previous: &Value, refreshed: &Value) -> Result<
         (Some(a), Some(b)) => a == b,
         (None, Some(_)) => false,
     };
-    if text(previous, "sub").is_none() || !same("iss") || !same("sub") || !same_aud || !same("azp") || !auth_time_ok {
+    if text(previous, "sub").is_none() || !same("iss") || !same("sub") || !same_aud || !same("azp") {
         return Err(ErrorCode::IdTokenChanged.into());
     }
-    Ok(())
+    if !auth_time_ok {
+        return Ok(AuthenticationCheck::AuthTimeChanged);
+    }
+    Ok(AuthenticationCheck::Same)
+}
+
+/// The outcome of [`check_same_authentication`] for a refreshed ID token of the same user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthenticationCheck {
+    /// Same `iss`, `sub`, audiences, `azp` and `auth_time`.
+    Same,
+    /// Everything the same but `auth_time` (added or changed). OIDC Core §12.2 requires it to
+    /// stay; the client ends the session unless the app opted into the provider quirk
+    /// (`allowAuthTimeChange`), which keeps the session and its original claims.
+    AuthTimeChanged,
 }
 
 #[cfg(test)]
@@ -70,15 +85,17 @@ mod tests {
     #[test]
     fn rt05_rt06_rt07_same_authentication() {
         let p = claims(BASE);
-        assert!(check_same_authentication(&p, &claims(BASE)).is_ok());
-        assert!(check_same_authentication(&p, &claims(&BASE.replace(r#","auth_time":100"#, ""))).is_ok());
-        assert!(check_same_authentication(&p, &claims(&BASE.replace(r#""aud":"c""#, r#""aud":["c"]"#))).is_ok());
+        assert_eq!(check_same_authentication(&p, &claims(BASE)), Ok(AuthenticationCheck::Same));
+        assert_eq!(check_same_authentication(&p, &claims(&BASE.replace(r#","auth_time":100"#, ""))), Ok(AuthenticationCheck::Same));
+        assert_eq!(check_same_authentication(&p, &claims(&BASE.replace(r#""aud":"c""#, r#""aud":["c"]"#))), Ok(AuthenticationCheck::Same));
+        // Only auth_time moved (a provider that reports the user's last login, issue 15): the
+        // caller decides (id_token_changed unless the app opted into allowAuthTimeChange).
+        assert_eq!(check_same_authentication(&p, &claims(&BASE.replace(r#""auth_time":100"#, r#""auth_time":101"#))), Ok(AuthenticationCheck::AuthTimeChanged));
         for (from, to) in [
             (r#""iss":"i""#, r#""iss":"other""#),
             (r#""sub":"s""#, r#""sub":"other""#),
             (r#""aud":"c""#, r#""aud":["c","x"]"#),
             (r#""aud":"c""#, r#""aud":"c","azp":"c""#),
-            (r#""auth_time":100"#, r#""auth_time":101"#),
             (r#""aud":"c""#, r#""aud":["x"]"#),
         ] {
             let changed = claims(&BASE.replace(from, to));

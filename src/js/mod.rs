@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::client::{spawn, LocalFuture};
-use crate::client::{AuthClient, ClientOptions, Event, LoginOptions, LogoutOptions, RefreshSource, Restored, Started, Subscription};
+use crate::client::{AuthClient, ClientOptions, Event, LoginOptions, LogoutOptions, RefreshSource, Restored, Revocation, Started, Subscription};
 use crate::core::discovery::MetadataKind;
 use crate::core::error::{Error, ErrorCode};
 use crate::core::jws::Alg;
@@ -142,6 +142,8 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.timeout_ms = o.u32_in("timeoutMs", 1, 600_000)?.unwrap_or(30_000);
     c.allow_string_expires_in = o.boolean("allowStringExpiresIn")?.unwrap_or(false);
     c.allow_any_content_type = o.boolean("allowAnyContentType")?.unwrap_or(false);
+    c.allow_auth_time_change = o.boolean("allowAuthTimeChange")?.unwrap_or(false);
+    c.allow_error_without_iss = o.boolean("allowErrorWithoutIss")?.unwrap_or(false);
     Ok(c)
 }
 
@@ -320,6 +322,7 @@ impl JsAuthClient {
                 Event::SessionExpired => ("sessionExpired", object(vec![("code", Value::String("login_required".into()))])),
                 Event::LoggedOut => ("loggedOut", object(vec![("code", Value::String("logged_out".into()))])),
                 Event::Error(e) => ("error", to_js_error(e)),
+                Event::Warning(code) => ("warning", object(vec![("code", Value::String((*code).into()))])),
             };
             if kind == wanted {
                 // A throwing handler never breaks the client.
@@ -364,8 +367,9 @@ impl JsAuthClient {
     /// `revocation_failed` and the `error` event, the local logout stands), then navigates to the
     /// `end_session_endpoint` with `client_id`, `post_logout_redirect_uri` and a `state`
     /// (`redirect: false` skips it) — never with `id_token_hint`: the ID token in that URL would
-    /// stay in the browser history.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    /// stay in the browser history. Resolves what happened: `{ revoked, redirecting, revocation:
+    /// "revoked" | "no_endpoint" | "not_asked" | "no_session" | "failed" }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LogoutResult>")]
     pub fn logout(&self, #[wasm_bindgen(unchecked_optional_param_type = "LogoutOptions")] options: JsValue) -> Promise {
         let o = read(&options).and_then(|o| {
             Ok(LogoutOptions {
@@ -379,7 +383,21 @@ impl JsAuthClient {
             Err(e) => return settled(Err(e)),
         };
         let inner = self.inner.clone();
-        promise(Box::pin(async move { inner.logout(&o).await.map(|_| JsValue::UNDEFINED) }))
+        promise(Box::pin(async move {
+            let out = inner.logout(&o).await?;
+            let revocation = match out.revocation {
+                Revocation::Revoked => "revoked",
+                Revocation::NoEndpoint => "no_endpoint",
+                Revocation::NotAsked => "not_asked",
+                Revocation::NoSession => "no_session",
+                Revocation::Failed => "failed",
+            };
+            Ok(object(vec![
+                ("revoked", Value::Bool(out.revoked)),
+                ("redirecting", Value::Bool(out.redirecting)),
+                ("revocation", Value::String(revocation.into())),
+            ]))
+        }))
     }
 
     /// The one call an app makes at start-up: completes a login when the page is the redirect

@@ -33,6 +33,15 @@ export interface AuthClientOptions {
   /** Opt-in quirk: accept a token response whose Content-Type is not application/json (e.g.
    * text/plain) when its body is a valid JSON object (RFC 6749 §5.1). Default false. */
   allowAnyContentType?: boolean;
+  /** Opt-in quirk: a refreshed ID token whose `auth_time` moved (a provider reporting the user's
+   * latest login) keeps the session and its original claims and fires `warning`
+   * (`{ code: "auth_time_changed" }`) when sub, audiences and azp are the same. Default false:
+   * the session ends with `id_token_changed` (OIDC Core §12.2). */
+  allowAuthTimeChange?: boolean;
+  /** Opt-in quirk: an authorization error response without `iss` from a provider that advertises
+   * RFC 9207 is reported as that error, not `iss_missing` (a success without `iss` is still
+   * refused). Default false. */
+  allowErrorWithoutIss?: boolean;
   /** Which metadata to discover when endpoints are not given: OIDC Discovery (default) or
    * RFC 8414 (`/.well-known/oauth-authorization-server`, path-inserted). */
   discovery?: "openid-configuration" | "oauth-authorization-server";
@@ -75,6 +84,19 @@ export interface AccessTokenOptions {
   forceRefresh?: boolean;
 }
 
+/** What `logout()` did (it rejects with `revocation_failed` when revocation failed and the page
+ * does not navigate away). */
+export interface LogoutResult {
+  /** Every token of the session was revoked (RFC 7009). */
+  revoked: boolean;
+  /** The browser is on its way to the provider's end_session_endpoint. */
+  redirecting: boolean;
+  /** Why the tokens were or were not revoked: `no_endpoint` (the provider has no revocation
+   * endpoint in its metadata — set `revocationEndpoint`, which also completes discovered
+   * metadata), `not_asked` (`revoke: false`), `no_session`, `failed` (the `error` event fired). */
+  revocation: "revoked" | "no_endpoint" | "not_asked" | "no_session" | "failed";
+}
+
 /** Options of `restoreSession`. */
 export interface RestoreOptions {
   /** Fall back to one top-level `prompt=none` redirect when no other tab has the session. Default true. */
@@ -82,7 +104,12 @@ export interface RestoreOptions {
 }
 
 /** Events of `on` / `off`. */
-export type AuthEvent = "tokenRefreshed" | "sessionExpired" | "loggedOut" | "error";
+export type AuthEvent = "tokenRefreshed" | "sessionExpired" | "loggedOut" | "error" | "warning";
+
+/** Payload of `warning`: a provider quirk the app opted into was met and tolerated. */
+export interface WarningEvent {
+  code: "auth_time_changed";
+}
 
 /** Payload of `tokenRefreshed`: new tokens from this tab's refresh or from another tab. */
 export interface TokenRefreshedEvent {
@@ -100,7 +127,8 @@ export interface SessionEndedEvent {
 export type AuthEventHandler =
   | ((payload: TokenRefreshedEvent) => void)
   | ((payload: SessionEndedEvent) => void)
-  | ((error: SpaOAuthError) => void);
+  | ((error: SpaOAuthError) => void)
+  | ((payload: WarningEvent) => void);
 
 export interface AuthClient {
   /** Subscribes `handler` to `tokenRefreshed` ({ expiresAt, source }). Throws `invalid_config`
@@ -112,6 +140,9 @@ export interface AuthClient {
   /** Subscribes `handler` to `error`: background failures (refresh, revocation) that did not end
    * the session. */
   on(event: "error", handler: (error: SpaOAuthError) => void): void;
+  /** Subscribes `handler` to `warning`: a provider quirk the app opted into was met
+   * (`auth_time_changed`). */
+  on(event: "warning", handler: (payload: WarningEvent) => void): void;
   /** Unsubscribes a handler given to `on` for `event`. */
   off(event: AuthEvent, handler: AuthEventHandler): void;
 }

@@ -497,12 +497,39 @@ describe('spa-oauth e2e: the public API in a blank page (driver + wasm, Chromium
       assert.equal(denied.error, 'access_denied');
 
       // Back from our own logout (its state): "anonymous" at once, no silent attempt.
-      await page.evaluate(() => window.__auth.logout({ revoke: false, redirect: false }));
+      assert.deepEqual(await page.evaluate(() => window.__auth.logout({ revoke: false, redirect: false })),
+        { revoked: false, redirecting: false, revocation: 'no_session' }, 'logout() says what happened (issue 15)');
       await page.evaluate(() => sessionStorage.setItem('spa-oauth:logout:st-1', String(Math.floor(Date.now() / 1000))));
       await loadPackage(page, `${redirectUri()}?state=st-1`);
       await createClient(page);
       assert.deepEqual(await page.evaluate(() => window.__try(() => window.__auth.start())), { ok: true, value: 'anonymous' });
       assert.equal(await page.evaluate(() => location.href), redirectUri(), 'state removed from the address bar');
+      assert.deepEqual(await page.evaluate(() => window.__errors), []);
+    });
+  });
+
+  test('issue 15: logout() resolves what happened — no revocation endpoint, not asked — without navigating when redirect is false', { timeout: TEST_TIMEOUT }, async () => {
+    await withBrowser(async ({ page, rec }) => {
+      await loadPackage(page);
+      const channelName = `spa-oauth ${stack.demoOrigin} ${CLIENT_ID}`;
+      const withPeerSession = async () => {
+        await createClient(page);
+        await page.evaluate((name) => {
+          const peer = new BroadcastChannel(name);
+          peer.postMessage({ t: 'session', from: 'other-tab', s: { at: 'peer-token', obtained: Date.now(), exp: Date.now() + 600000, scope: 'openid', claims: null } });
+          setTimeout(() => peer.close(), 200);
+        }, channelName);
+        for (let i = 0; i < 40 && !(await page.evaluate(() => window.__auth.isAuthenticated())); i++) await sleep(25);
+        assert.equal(await page.evaluate(() => window.__auth.isAuthenticated()), true);
+      };
+      await withPeerSession();
+      // The client has no revocation endpoint (explicit endpoints without one): said, not silent.
+      assert.deepEqual(await page.evaluate(() => window.__try(() => window.__auth.logout({ redirect: false }))),
+        { ok: true, value: { revoked: false, redirecting: false, revocation: 'no_endpoint' } });
+      await withPeerSession();
+      assert.deepEqual(await page.evaluate(() => window.__try(() => window.__auth.logout({ redirect: false, revoke: false }))),
+        { ok: true, value: { revoked: false, redirecting: false, revocation: 'not_asked' } });
+      assert.equal(rec.requests.filter((r) => r.method === 'POST').length, 0, 'nothing was sent');
       assert.deepEqual(await page.evaluate(() => window.__errors), []);
     });
   });

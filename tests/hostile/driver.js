@@ -191,13 +191,13 @@ export function call(tab, method, ...args) {
 }
 
 /**
- * Subscribes to the client's events (tokenRefreshed, sessionExpired, loggedOut, error) on
+ * Subscribes to the client's events (tokenRefreshed, sessionExpired, loggedOut, error, warning) on
  * window.__auth; events(tab) reads what arrived: { name, at, detail } (errors serialised).
  */
 export function recordEvents(tab) {
   return tab.page.evaluate(() => {
     window.__events = [];
-    for (const name of ['tokenRefreshed', 'sessionExpired', 'loggedOut', 'error']) {
+    for (const name of ['tokenRefreshed', 'sessionExpired', 'loggedOut', 'error', 'warning']) {
       window.__auth.on(name, (d) => {
         const isError = d && typeof d === 'object' && (d instanceof Error || d.name === 'SpaOAuthError');
         window.__events.push({ name, at: Date.now(), detail: isError ? window.__ser(d) : JSON.parse(JSON.stringify(d ?? null)) });

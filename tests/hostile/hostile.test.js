@@ -585,6 +585,26 @@ describe('4.1 Authorization response', SECTION, () => {
       },
     })),
     {
+      id: 'AR-09',
+      title: 'error response without iss although advertised, allowErrorWithoutIss (issue 15 quirk) → the provider\'s error',
+      server: authz((p) => { p.delete('code'); p.delete('iss'); p.set('error', 'access_denied'); }),
+      client: { allowErrorWithoutIss: true },
+      expect: { code: 'authorization_error', error: { error: 'access_denied' } },
+    },
+    {
+      id: 'AR-09',
+      title: 'error response without iss although advertised (default) → iss_missing',
+      server: authz((p) => { p.delete('code'); p.delete('iss'); p.set('error', 'access_denied'); }),
+      expect: { code: 'iss_missing' },
+    },
+    {
+      id: 'AR-09',
+      title: 'success without iss, allowErrorWithoutIss → still iss_missing',
+      server: authz((p) => { p.delete('iss'); }),
+      client: { allowErrorWithoutIss: true },
+      expect: { code: 'iss_missing' },
+    },
+    {
       id: 'AR-13',
       title: 'error response with a wrong state',
       server: authz((p) => { p.delete('code'); p.set('error', 'access_denied'); p.set('state', rand43()); }),
@@ -1554,6 +1574,27 @@ describe('4.7 Refresh', WAITING_SECTION, () => {
       client: DUE_SOON,
       server: firstRefreshClaims((c) => ({ auth_time: c.auth_time + 60 })),
       run: sessionEnds('id_token_changed'),
+    },
+    {
+      id: 'RT-07',
+      title: 'refreshed ID token with a changed auth_time, allowAuthTimeChange (issue 15 quirk) → session kept with the login\'s claims, warning event',
+      client: { ...DUE_SOON, allowAuthTimeChange: true },
+      server: firstRefreshClaims((c) => ({ auth_time: c.auth_time + 60 })),
+      run: async (ctx) => {
+        const { key, tab } = ctx;
+        const r = await renewWhenDue(tab);
+        assert.equal(r.ok, true, JSON.stringify(r.error));
+        await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed');
+        const evs = await events(tab);
+        assert.deepEqual(evs.filter((e) => e.name === 'warning').map((e) => e.detail), [{ code: 'auth_time_changed' }], 'one warning event');
+        assert.deepEqual(evs.filter((e) => e.name === 'sessionExpired' || e.name === 'error'), []);
+        const view = await sessionView(tab);
+        assert.equal(view.isAuthenticated, true);
+        assert.deepEqual(view.claims, ctx.login.claims, 'the original claims (auth_time of the login) are kept');
+        const good = server.issued(key).at(-1);
+        assert.equal((await call(tab, 'getAccessToken')).value, good.access_token, 'the refreshed access token');
+        return [];
+      },
     },
     {
       id: 'RT-07',
