@@ -81,4 +81,7 @@ if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+# 6. Tests only: Django OAuth Toolkit, the second OpenID provider of the end-to-end tests (a
+# pinned virtual environment from PyPI in .tmp/dot-venv; scripts/setup-dot.sh).
+bash scripts/setup-dot.sh
 log "ok: $(rustc --version | cut -d' ' -f1-2), wasm-bindgen $want, wasm-pack $want_pack, $(/usr/bin/chromium --version 2>/dev/null | cut -d' ' -f1-2), node $(node --version)"

@@ -5,7 +5,8 @@
 #   3. native core tests (cargo test)  6. Node tests (SSR import) + end-to-end (playwright-core,
 #   4. release build of pkg/ (wasm-pack)  Debian Chromium, real oidc-provider, the demo and the
 #      + size budget; the Rust example     Rust example page)
-#                                      7. the hostile authorization server suite (tests/hostile)
+#                                      7. end-to-end against Django OAuth Toolkit (tests/e2e-dot)
+#                                      8. the hostile authorization server suite (tests/hostile)
 # Fuzzing is not in this path (it needs nightly + cargo-fuzz): fuzz/run.sh; its crashes become
 # unit tests (e.g. src/core/json.rs exponent_at_i32_min).
 set -euo pipefail
@@ -53,6 +54,9 @@ node --test tests/node/
 
 step "end-to-end tests (playwright-core + Chromium + oidc-provider + demo)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "end-to-end tests against a second provider: Django OAuth Toolkit (tests/dot, tests/e2e-dot)"
+node --test --test-concurrency=1 tests/e2e-dot/
 
 step "hostile authorization server (one test per security-catalogue case)"
 node --test --test-concurrency=1 tests/hostile/
