@@ -968,8 +968,14 @@ impl Inner {
                     ..Default::default()
                 }));
             }
-            // Any other refusal or malformed answer: keep the session, back off, report.
-            Err(e) => return self.transient(e),
+            // Any other refusal or malformed answer: keep the session, back off, report — and
+            // a refresh token the answer carries anyway (issue 11.4: the presented one is gone).
+            Err(e) => {
+                if let Some(rt) = token::issued_refresh_token(r.response()) {
+                    self.adopt_refresh_token(&s, rt);
+                }
+                return self.transient(e);
+            }
         };
         // The session may have ended while the request was in flight (logout here or elsewhere).
         if !s.same_rt(self.st.borrow().session.as_deref()) {

@@ -218,6 +218,21 @@ pub fn process_token_response(
     Ok(TokenResponse { access_token, token_type, expires_at, scope, refresh_token, id_token })
 }
 
+/// The `refresh_token` a 200 token response carries, when it is a JSON object with a non-empty
+/// string there, whatever else is wrong with it. A rotating provider retired the presented
+/// refresh token when it issued this one (RFC 9700 §4.14.2): a client that refuses the response
+/// for another reason must still keep this one, or its retry presents a retired token, which the
+/// provider treats as reuse and answers by revoking the whole grant (issue 11.4).
+pub fn issued_refresh_token(response: HttpResponse<'_>) -> Option<RefreshToken> {
+    if response.status != 200 {
+        return None;
+    }
+    match json::parse(response.body).ok()?.get("refresh_token") {
+        Some(Value::String(s)) if !s.is_empty() => Some(RefreshToken::new(s.clone())),
+        _ => None,
+    }
+}
+
 /// True when `openid` is in `scope`: the token response must then carry an ID token.
 pub fn expects_id_token(scope: &str) -> bool {
     scope_contains(scope, "openid")
@@ -225,6 +240,18 @@ pub fn expects_id_token(scope: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn issued_refresh_token_of_a_refused_response() {
+        let r = |status: u16, body: &str| issued_refresh_token(HttpResponse { status, content_type: Some("application/json"), body: body.as_bytes() });
+        assert_eq!(r(200, r#"{"token_type":"Bearer","refresh_token":"rt-2"}"#).map(|t| t.expose().to_string()), Some("rt-2".into()));
+        assert!(r(200, r#"{"access_token":"at"}"#).is_none());
+        assert!(r(200, r#"{"refresh_token":""}"#).is_none());
+        assert!(r(200, r#"{"refresh_token":1}"#).is_none());
+        assert!(r(400, r#"{"error":"invalid_grant","refresh_token":"rt-2"}"#).is_none());
+        assert!(r(200, "not json").is_none());
+    }
+
     use super::*;
     use crate::core::authorize::{authorization_request, AuthorizationRequest, RANDOM_BYTES};
     use crate::core::config::test_config;

@@ -411,10 +411,10 @@ const keptWithBackoff = (code, check) => async (ctx) => {
   // Issue 11.4: a response refused for its ID token still came from the token endpoint; when it
   // rotated the refresh token, the retry presents the new one (never the retired one), else the same.
   const failed = server.issued(key).find((i) => i.n === 1 && i.grantType === 'refresh_token');
-  const expectedRt = (failed?.id_token && failed.refresh_token) || first.refresh_token;
-  assert.equal(r2.form.refresh_token, expectedRt, failed?.id_token && failed.refresh_token
-    ? 'the retry presents the refresh token of the response refused for its ID token (rotation-safe)'
-    : 'the retry presents the same refresh token (the failed response was discarded)');
+  const expectedRt = failed?.refresh_token || first.refresh_token;
+  assert.equal(r2.form.refresh_token, expectedRt, failed?.refresh_token
+    ? 'the retry presents the refresh token of the refused 200 response (rotation-safe)'
+    : 'the retry presents the same refresh token (the failed response carried none)');
   await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed after the retry');
   const issued = server.issued(key);
   const good = issued.at(-1);
@@ -1659,6 +1659,13 @@ describe('4.7 Refresh', WAITING_SECTION, () => {
     })),
     // Catalogue: "not exhaustive". Only invalid_grant ends the session (RT-03): every other
     // failure keeps the still-valid token and backs off (README "Token lifecycle").
+    {
+      id: 'RT-03+',
+      title: 'refresh answered 200 without access_token but with a rotated refresh token (the presented one retired) → access_token_invalid: token kept, the retry presents the NEW refresh token (issue 11.4), no reuse',
+      client: DUE_SOON,
+      server: { refresh: { body: (b, ctx) => { if (ctx.refreshCount === 1) delete b.access_token; } } },
+      run: keptWithBackoff('access_token_invalid'),
+    },
     {
       id: 'RT-03+',
       title: 'refresh answered 503 → token_response_status: token kept, error event, retry after the backoff',
