@@ -15,6 +15,7 @@
 //   op.signingKids();            // kids of the current signing keys (RS256, ES256)
 //   await op.rotateKeys();       // fresh keys with new kids (see rotateKeys below)
 //   op.countRequests({ path: '/token', grantType: 'refresh_token' });   // recorder counts
+//   op.setIgnoreAcrValues(true); // test hook: step-up requests complete at ACR_PWD (see below)
 //
 // RP-initiated logout (end_session_endpoint): a request that carries a valid `id_token_hint`, or
 // the `client_id` of a registered client (the SDK sends no id_token_hint by default: in a URL it
@@ -31,20 +32,57 @@
 //
 // A stale sign-in step (the browser's *Back* onto a login or consent page whose interaction is
 // already finished) gets a short page with a link back to the app instead of a bare 400 page.
+//
+// The agent API (www/api.js, RFC 8707 resource indicator `resourceIndicator`, default
+// DEFAULT_API_RESOURCE; www/serve.js passes the API's base URL): an authorization or token
+// request naming it gets its scopes (API_SCOPES: data:read data:write external:invoke
+// exec:sandbox model:premium) and a JWT access token (RFC 9068: typ at+jwt, ES256 only,
+// aud = the resource indicator) carrying, besides iss/sub/aud/exp/iat/jti/scope/client_id:
+//   tenant        per account: alice -> "acme", bob -> "globex", anyone else -> "acme" (tenantOf)
+//   token_budget  { per_request, per_day } model tokens (DEFAULT_TOKEN_BUDGET 500 / 2000;
+//                 option tokenBudget), enforced by the API per request and per day
+//   acr, auth_time  of the login the grant came from (the authorization code's, and the refresh
+//                 token's on a refresh_token grant: the same login, never "now")
+// An access token for no resource stays opaque (UserInfo only).
+//
+// Authentication context classes (acr_values_supported): ACR_PWD (the dev login form) and
+// ACR_MFA (the same form plus a simulated second factor: the one-time code MFA_CODE, "123456",
+// which the form itself shows). An authorization request whose acr_values contains ACR_MFA
+// makes a session below it log in again (an extra check `acr_step_up` of the login prompt),
+// and its login form then requires the code; the ID token, the code and the tokens of that
+// login carry acr ACR_MFA and a fresh auth_time. max_age works as oidc-provider does it (a
+// session older than max_age logs in again, at the level acr_values asks for).
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 export const CLIENT_ID = 'spa-demo';
 /** A second public client whose ID tokens are signed with ES256 (same redirect URIs). */
 export const ES256_CLIENT_ID = 'spa-es256';
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
-export const API_SCOPES = ['data:read', 'data:write', 'exec:sandbox'];
+/** Scopes of the agent API (the resource server of www/api.js). */
+export const API_SCOPES = ['data:read', 'data:write', 'external:invoke', 'exec:sandbox', 'model:premium'];
 /** The demo resource server's confidential client (introspection only). */
 export const RESOURCE_SERVER_CLIENT_ID = 'demo-api';
+/** The agent API's resource indicator when none is given: www/api.js at its demo port. */
+export const DEFAULT_API_RESOURCE = 'http://127.0.0.1:5373/';
+/** acr of a login with the dev form (password). */
+export const ACR_PWD = 'urn:spa-oauth:acr:pwd';
+/** acr of a login with the dev form plus the simulated second factor. */
+export const ACR_MFA = 'urn:spa-oauth:acr:mfa';
+/** acr_values_supported, lowest first. */
+export const ACR_VALUES = [ACR_PWD, ACR_MFA];
+/** The simulated second factor's one-time code (the login form shows it). */
+export const MFA_CODE = '123456';
+/** The `token_budget` claim of agent-API access tokens: model tokens per request / per day. */
+export const DEFAULT_TOKEN_BUDGET = Object.freeze({ per_request: 500, per_day: 2000 });
+/** Tenants of the known accounts; anyone else is in "acme". */
+export const TENANTS = Object.freeze({ alice: 'acme', bob: 'globex' });
+/** The `tenant` claim of an account. */
+export const tenantOf = (accountId) => (Object.hasOwn(TENANTS, accountId) ? TENANTS[accountId] : 'acme');
 
 const HOST = '127.0.0.1';
 
@@ -147,6 +185,20 @@ function page(title, body) {
 
 const htmlEscape = (value) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** An urlencoded request body (the dev login form), at most 16 kB. */
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 16 * 1024) throw new Error('form too large');
+    chunks.push(chunk);
+  }
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+}
+
+const INTERACTION_PATH = /^\/interaction\/[A-Za-z0-9_-]+$/;
+
 /** Form params recorded for these routes (never the dev login form: it carries a password). */
 const RECORD_BODY_ROUTES = new Set([
   'token', 'revocation', 'introspection', 'pushed_authorization_request', 'authorization',
@@ -165,13 +217,17 @@ const RECORD_BODY_ROUTES = new Set([
  * @param {number} [options.accessTokenTTL=600] access token lifetime in seconds
  * @param {number} [options.idTokenTTL=3600]
  * @param {number} [options.refreshTokenTTL=86400]
- * @param {string} [options.resourceIndicator] the API's resource indicator / audience
- *   (default `http://127.0.0.1:<port>/api`)
+ * @param {string} [options.resourceIndicator=DEFAULT_API_RESOURCE] the agent API's resource
+ *   indicator (RFC 8707) and the audience of its JWT access tokens; www/serve.js passes the
+ *   API's base URL
+ * @param {{ per_request: number, per_day: number }} [options.tokenBudget=DEFAULT_TOKEN_BUDGET]
+ *   the `token_budget` claim of agent-API access tokens
  * @param {boolean} [options.autoConfirmLogout=true] sign out without the confirmation page when
  *   the end-session request carries a valid id_token_hint or a registered client_id
  * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests,
- *   GET /__test/counts, POST /__test/reset, POST /__test/rotate-keys and
- *   POST /__test/revoke-grants (never enable outside tests)
+ *   GET /__test/counts, POST /__test/reset, POST /__test/rotate-keys,
+ *   POST /__test/revoke-grants and POST /__test/ignore-acr-values[?enabled=0] (never enable
+ *   outside tests)
  * @param {boolean} [options.quiet=false] do not print the listening line
  */
 export async function startProvider({
@@ -180,13 +236,21 @@ export async function startProvider({
   accessTokenTTL = 600,
   idTokenTTL = 3600,
   refreshTokenTTL = 24 * 60 * 60,
-  resourceIndicator,
+  resourceIndicator = DEFAULT_API_RESOURCE,
+  tokenBudget = DEFAULT_TOKEN_BUDGET,
   autoConfirmLogout = true,
   testHooks = false,
   quiet = false,
 } = {}) {
   const issuer = `http://${HOST}:${port}`;
-  const apiResource = resourceIndicator ?? `${issuer}/api`;
+  const apiResource = resourceIndicator;
+  const budget = { per_request: tokenBudget.per_request, per_day: tokenBudget.per_day };
+  // Test hook (setIgnoreAcrValues): acr_values no longer asks for a second factor, so a step-up
+  // request completes at ACR_PWD.
+  let ignoreAcrValues = false;
+  /** The authorization request (its stored params) asks for the second factor. */
+  const wantsMfa = (params) => !ignoreAcrValues
+    && String(params?.acr_values ?? '').split(' ').includes(ACR_MFA);
   const allowedOrigins = new Set(clientRedirectUris.map((uri) => new URL(uri).origin));
 
   // Shared by every Provider instance of this server (see rotateKeys): the stored sessions,
@@ -207,6 +271,24 @@ export async function startProvider({
     // Only the provider's own `scopes` may be listed here (API scopes come from resource
     // servers, see getResourceServerInfo); an API scope would make the client invalid.
     scope: OIDC_SCOPES.join(' '),
+  };
+
+  /** oidc-provider's default prompts plus a login check for the step-up (acr_values). */
+  const interactionPolicyWithStepUp = () => {
+    const policy = interactionPolicy.base();
+    policy.get('login').checks.push(new interactionPolicy.Check(
+      'acr_step_up',
+      'the requested authentication context (acr_values) needs a second factor',
+      'login_required',
+      (ctx) => {
+        const { oidc } = ctx;
+        if (!wantsMfa(oidc.params) || oidc.result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        return oidc.session.acr === ACR_MFA
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+      },
+      () => ({ acr_values: ACR_MFA }),
+    ));
+    return policy;
   };
 
   // A fresh configuration object per Provider instance (the library mutates it).
@@ -234,7 +316,11 @@ export async function startProvider({
     ],
     scopes: OIDC_SCOPES,
     responseTypes: ['code'], // authorization code flow only (no implicit / hybrid)
+    acrValues: ACR_VALUES,
     claims: {
+      acr: null,
+      auth_time: null,
+      sid: null,
       openid: ['sub'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
@@ -256,6 +342,23 @@ export async function startProvider({
     jwks,
     cookies: {
       keys: cookieKeys,
+    },
+    interactions: {
+      policy: interactionPolicyWithStepUp(),
+    },
+    // Claims of the agent API's JWT access tokens (RFC 9068 §2.2: acr, auth_time; and this
+    // demo's tenant and token_budget). Opaque (UserInfo) tokens get none.
+    async extraTokenClaims(ctx, token) {
+      if (token.kind !== 'AccessToken' || !token.resourceServer) return undefined;
+      // The login the grant came from: the authorization code's, or on a refresh_token grant
+      // the refresh token's (which carries the code's acr and auth_time through rotations).
+      const source = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
+      return {
+        tenant: tenantOf(token.accountId),
+        token_budget: { ...budget },
+        ...(typeof source?.acr === 'string' ? { acr: source.acr } : undefined),
+        ...(typeof source?.authTime === 'number' ? { auth_time: source.authTime } : undefined),
+      };
     },
     pkce: {
       // S256 is the only method oidc-provider supports; require PKCE for every client.
@@ -380,6 +483,13 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
       ctx.body = countsByEndpoint();
       return;
     }
+    if (ctx.path === '/__test/ignore-acr-values' && ctx.method === 'POST') {
+      // ?enabled=0 (or false) switches it off again.
+      ctx.set('Cache-Control', 'no-store');
+      ignoreAcrValues = !['0', 'false'].includes(String(ctx.query.enabled ?? '1'));
+      ctx.body = { ignoreAcrValues };
+      return;
+    }
     if (ctx.path === '/__test/revoke-grants' && ctx.method === 'POST') {
       // Revokes every grant (and with it every access and refresh token) of every account, as
       // an administrator or a reuse detector would. Sessions (the login cookie) stay.
@@ -421,6 +531,63 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
     }
   };
 
+  // ---- the dev login form with a simulated second factor (step-up) --------------------------
+  // oidc-provider's devInteractions render and submit the login and consent forms. This
+  // middleware (in front of them) adds, when the authorization request asks for ACR_MFA, a
+  // one-time-code field to the login form, and takes over the login form's POST to record how
+  // the user authenticated: acr ACR_PWD (login + password), or ACR_MFA when the request asked for
+  // it and the code was right. A wrong or missing code shows the form again (?otp=invalid).
+  // The consent form and every other route are the library's.
+  const stepUpLoginMiddleware = async (ctx, next) => {
+    if (!INTERACTION_PATH.test(ctx.path) || (ctx.method !== 'GET' && ctx.method !== 'POST')) {
+      await next();
+      return;
+    }
+    const current = provider;
+    let details;
+    try {
+      details = await current.interactionDetails(ctx.req, ctx.res);
+    } catch {
+      details = undefined; // no (or an expired) interaction: the library's route answers
+    }
+    if (ctx.method === 'POST' && details?.prompt?.name === 'login') {
+      const form = await readForm(ctx.req);
+      if (form.prompt !== 'login' || typeof form.login !== 'string' || !form.login) {
+        ctx.status = 400;
+        ctx.type = 'html';
+        ctx.body = page('Error', '<h1>Error</h1><p>the sign-in form was incomplete</p>');
+        return;
+      }
+      const mfa = wantsMfa(details.params);
+      if (mfa && form.otp !== MFA_CODE) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.redirect(`${ctx.path}?otp=invalid`);
+        ctx.status = 303;
+        return;
+      }
+      await current.interactionFinished(ctx.req, ctx.res, {
+        login: {
+          accountId: form.login,
+          acr: mfa ? ACR_MFA : ACR_PWD,
+          amr: mfa ? ['pwd', 'otp'] : ['pwd'],
+        },
+      }, { mergeWithLastSubmission: false });
+      ctx.respond = false;
+      return;
+    }
+    await next();
+    if (ctx.method === 'GET' && ctx.status === 200 && typeof ctx.body === 'string'
+      && details?.prompt?.name === 'login' && wantsMfa(details.params)) {
+      const submit = '<button type="submit" class="login login-submit">';
+      const invalid = ctx.query.otp === 'invalid'
+        ? '<p id="otp-error" role="alert" style="color:#b00020">That one-time code is not right.</p>' : '';
+      ctx.body = ctx.body.replace(submit, `<p id="step-up-notice">This app asks for a second factor
+(step-up, simulated): enter the one-time code <strong id="otp-hint">${MFA_CODE}</strong>.</p>${invalid}
+  <input required type="text" name="otp" inputmode="numeric" autocomplete="one-time-code" placeholder="one-time code (use ${MFA_CODE})">
+  ${submit}`);
+    }
+  };
+
   /** Recorded requests per `METHOD path` (and per grant_type for POST /token), with statuses. */
   const countsByEndpoint = () => {
     const counts = {};
@@ -453,6 +620,7 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
     currentJwks = generateJwks();
     const next = new Provider(issuer, configurationWith(currentJwks));
     if (testHooks) next.use(testHooksMiddleware);
+    next.use(stepUpLoginMiddleware);
     provider = next;
     handler = next.callback();
   };
@@ -528,6 +696,14 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
      */
     countRequests,
     countsByEndpoint,
+    /**
+     * Test hook: while on, acr_values no longer asks for a second factor (no step-up login, no
+     * one-time code), so a request for ACR_MFA completes at ACR_PWD. Over HTTP (testHooks
+     * only): POST /__test/ignore-acr-values (?enabled=0 to switch it off).
+     */
+    setIgnoreAcrValues: (value = true) => { ignoreAcrValues = Boolean(value); },
+    acrValues: [...ACR_VALUES],
+    tokenBudget: { ...budget },
     /** Revoke every grant and its tokens (only with testHooks: POST /__test/revoke-grants). */
     revokeAllGrants: () => revokeAllGrants(),
     close: () => new Promise((resolve) => {
@@ -545,6 +721,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     port,
     ...(redirects?.length ? { clientRedirectUris: redirects } : {}),
     testHooks: process.env.TEST_HOOKS === '1',
+    ...(process.env.RESOURCE_INDICATOR ? { resourceIndicator: process.env.RESOURCE_INDICATOR } : {}),
   });
   const stop = () => op.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
