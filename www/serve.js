@@ -1,11 +1,13 @@
-// Demo: the local OpenID provider + a tiny static server for the demo SPA, the built package and
-// a small resource server (the demo's API).
+// Demo: the local OpenID provider + a tiny static server for the demo SPA, the agent console,
+// the built package and a small resource server (the demo's API), plus the agent API
+// (www/api.js) on its own origin.
 //
 //   npm run demo          (set-up + `bash scripts/build.sh` for pkg/, then this file)
 //   node www/serve.js     (pkg/ must already be built)
 //
 // Environment:
-//   DEMO_PORT (default 5173), PROVIDER_PORT (default 3000)
+//   DEMO_PORT (default 5173), PROVIDER_PORT (default 3000), API_PORT (default DEMO_PORT + 200,
+//                         i.e. 5373: the agent API's origin http://127.0.0.1:<API_PORT>)
 //   DEMO_SHORT_TOKENS=1   short-lifetime mode: the provider issues 60 s access tokens and the
 //                         demo page renews them 20 s before expiry (refreshMarginSeconds 20), so
 //                         a renewal shows up in the event log within a minute. Also selectable
@@ -31,6 +33,15 @@
 //                                      (index.html, boot.js; pkg/ = examples/rust-spa built by
 //                                      scripts/build-example.sh)
 //   /rust/config.json  the same as /config.json with the Rust page's redirectUri (/rust/)
+//   /agent/        www/agent/          the agent console (index.html, agent.js; styles from
+//                                      /app.css): walks the agent scenarios (scopes per call,
+//                                      incremental consent, human in the loop, step-up, token
+//                                      budgets, tenant isolation) against the agent API
+//   /agent/config.json  the same as /config.json with redirectUri /agent/, the agent's scope
+//                  (AGENT_SCOPE) and resourceServers [the agent API's URL]
+// and, on http://127.0.0.1:<API_PORT>/, the agent API (www/api.js): JWT access tokens for the
+// resource indicator http://127.0.0.1:<API_PORT>/ (the provider's resourceIndicator), CORS for
+// the demo origin. /config.json carries its URL as demo.agentApi and resourceServers.
 //
 // FOR LOCAL USE ONLY: the provider's development login form accepts any username/password.
 
@@ -40,12 +51,14 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { startApi } from './api.js';
 import { CLIENT_ID, startProvider } from './provider.js';
 
 const HOST = '127.0.0.1';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const APP_DIR = path.join(HERE, 'app');
 const RUST_DIR = path.join(HERE, 'rust');
+const AGENT_DIR = path.join(HERE, 'agent');
 const DEFAULT_PKG_DIR = path.resolve(HERE, '..', 'pkg');
 
 const CONTENT_TYPES = {
@@ -65,6 +78,10 @@ const CONTENT_TYPES = {
 };
 
 export const DEFAULT_SCOPE = 'openid profile email';
+/** The agent console's base scope (more is asked for incrementally). */
+export const AGENT_SCOPE = 'openid profile offline_access data:read';
+/** The agent API's port is the demo's + this (5173 -> 5373). */
+export const API_PORT_OFFSET = 200;
 /** Access-token lifetime of the short-lifetime mode (DEMO_SHORT_TOKENS=1), seconds. */
 export const SHORT_ACCESS_TOKEN_TTL = 60;
 /** The provider's default access-token lifetime (www/provider.js), seconds. */
@@ -72,11 +89,11 @@ const DEFAULT_ACCESS_TOKEN_TTL = 600;
 /** The SDK's default refreshMarginSeconds. */
 const DEFAULT_REFRESH_MARGIN = 60;
 
-function contentSecurityPolicy(providerOrigin) {
+function contentSecurityPolicy(providerOrigin, ...apiOrigins) {
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
-    `connect-src 'self' ${providerOrigin}`,
+    `connect-src ${['\'self\'', providerOrigin, ...apiOrigins].join(' ')}`,
     "style-src 'self'",
     "img-src 'self'",
     "font-src 'none'",
@@ -110,6 +127,9 @@ async function resolveFile(urlPath, pkgDir) {
   } else if (decoded.startsWith('/rust/')) {
     root = RUST_DIR;
     rel = decoded.slice('/rust/'.length);
+  } else if (decoded.startsWith('/agent/')) {
+    root = AGENT_DIR;
+    rel = decoded.slice('/agent/'.length);
   } else {
     root = APP_DIR;
     rel = decoded.slice(1);
@@ -205,6 +225,9 @@ function listen(server, port) {
  * @param {object} [options]
  * @param {number} [options.demoPort=5173]
  * @param {number} [options.providerPort=3000]
+ * @param {number} [options.apiPort=demoPort + 200] the agent API's port (www/api.js)
+ * @param {object} [options.apiOptions] extra options for startApi (testHooks follows
+ *   providerOptions.testHooks unless given here)
  * @param {string} [options.scope] default scope the demo page logs in with
  * @param {string} [options.pkgDir] directory served at /pkg/ (default: the repository's pkg/)
  * @param {object} [options.providerOptions] extra options for startProvider (e.g. testHooks,
@@ -214,15 +237,17 @@ function listen(server, port) {
  *   SDK default 60 s, or a third of the lifetime when that is shorter than 2 minutes.
  * @param {boolean} [options.quiet=false]
  * @returns {Promise<{ url: string, demoOrigin: string, redirectUri: string, issuer: string,
- *   provider: object, config: object, rustUrl: string, rustConfig: object,
- *   close(): Promise<void> }>}
+ *   provider: object, config: object, rustUrl: string, rustConfig: object, api: object,
+ *   apiUrl: string, agentUrl: string, agentConfig: object, close(): Promise<void> }>}
  */
 export async function startDemo({
   demoPort = 5173,
   providerPort = 3000,
+  apiPort = demoPort + API_PORT_OFFSET,
   scope = DEFAULT_SCOPE,
   pkgDir = DEFAULT_PKG_DIR,
   providerOptions = {},
+  apiOptions = {},
   accessTokenTTL,
   quiet = false,
 } = {}) {
@@ -237,16 +262,23 @@ export async function startDemo({
   // The Rust page (www/rust/) is the same client at its own redirect URI (also its
   // post-logout redirect URI).
   const rustRedirectUri = `${demoOrigin}/rust/`;
+  // The agent console: the same client at /agent/.
+  const agentRedirectUri = `${demoOrigin}/agent/`;
+  // The agent API's origin and resource indicator (its base URL).
+  const apiOrigin = `http://${HOST}:${apiPort}`;
+  const apiUrl = `${apiOrigin}/`;
 
   const provider = await startProvider({
     port: providerPort,
-    clientRedirectUris: [redirectUri, rustRedirectUri],
+    clientRedirectUris: [redirectUri, rustRedirectUri, agentRedirectUri],
+    resourceIndicator: apiUrl,
     quiet: true,
     ...providerOptions,
     accessTokenTTL: tokenTTL,
   });
 
   let server;
+  let api;
   try {
     // Endpoints come from the provider's own discovery document, as a real deployment would.
     const discoveryUrl = `${provider.issuer}/.well-known/openid-configuration`;
@@ -272,15 +304,23 @@ export async function startDemo({
         refreshMarginSeconds,
         apiUrl: `${demoOrigin}/api/profile`,
         rustUrl: rustRedirectUri,
+        agentUrl: agentRedirectUri,
+        agentApi: apiUrl,
       },
+      // The resource servers the SDK may send access tokens to (the agent console uses them).
+      resourceServers: [apiUrl],
     };
     const introspection = provider.introspection;
     if (metadata.introspection_endpoint) introspection.endpoint = metadata.introspection_endpoint;
     const configBody = JSON.stringify(config, null, 2);
     const rustConfig = { ...config, redirectUri: rustRedirectUri };
     const rustConfigBody = JSON.stringify(rustConfig, null, 2);
+    const agentConfig = { ...config, redirectUri: agentRedirectUri, scope: AGENT_SCOPE };
+    const agentConfigBody = JSON.stringify(agentConfig, null, 2);
     const providerOrigin = new URL(provider.issuer).origin;
     const canonicalHost = `${HOST}:${demoPort}`;
+    // The agent console calls the agent API (another origin): only its pages may connect there.
+    const agentCsp = contentSecurityPolicy(providerOrigin, apiOrigin);
     const baseHeaders = {
       'Cache-Control': 'no-store',
       'Content-Security-Policy': contentSecurityPolicy(providerOrigin),
@@ -330,13 +370,24 @@ export async function startDemo({
           send(308, '', { Location: '/rust/' });
           return;
         }
+        if (pathname === '/agent/config.json') {
+          send(200, agentConfigBody, { 'Content-Type': CONTENT_TYPES['.json'] });
+          return;
+        }
+        if (pathname === '/agent') {
+          send(308, '', { Location: '/agent/' });
+          return;
+        }
         const file = await resolveFile(pathname, pkgDir);
         if (!file) {
           send(404, 'not found', { 'Content-Type': 'text/plain; charset=utf-8' });
           return;
         }
         const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
-        send(200, await readFile(file), { 'Content-Type': type });
+        send(200, await readFile(file), {
+          'Content-Type': type,
+          ...(pathname.startsWith('/agent/') ? { 'Content-Security-Policy': agentCsp } : {}),
+        });
       } catch {
         if (!res.headersSent) send(500, 'internal error', { 'Content-Type': 'text/plain' });
         else res.destroy();
@@ -348,6 +399,16 @@ export async function startDemo({
       socket.on('close', () => sockets.delete(socket));
     });
     await listen(server, demoPort);
+    // After the demo server: a demo port in use is reported as such (not as the API's port).
+    api = await startApi({
+      port: apiPort,
+      issuer: provider.issuer,
+      resource: apiUrl,
+      allowedOrigins: [demoOrigin],
+      testHooks: Boolean(providerOptions.testHooks),
+      quiet: true,
+      ...apiOptions,
+    });
 
     if (!quiet) {
       if (!existsSync(path.join(pkgDir, 'spa_oauth.js'))) {
@@ -358,6 +419,8 @@ export async function startDemo({
       }
       console.log(`Demo SPA:  ${demoOrigin}/   <- open this`);
       console.log(`Rust page: ${rustRedirectUri}   (the same demo, written in Rust)`);
+      console.log(`Agent console: ${agentRedirectUri}   (scopes per call, consent, step-up, budgets)`);
+      console.log(`Agent API: ${apiUrl}   (resource server, JWT access tokens)`);
       console.log(`Provider:  ${provider.issuer}  (local development OpenID provider)`);
       console.log('Any username/password works on the provider\'s dev login form (local use only).');
     }
@@ -371,6 +434,11 @@ export async function startDemo({
       config,
       rustUrl: rustRedirectUri,
       rustConfig,
+      agentUrl: agentRedirectUri,
+      agentConfig,
+      api,
+      apiUrl,
+      apiOrigin,
       server,
       close: async () => {
         await Promise.all([
@@ -379,11 +447,13 @@ export async function startDemo({
             for (const socket of sockets) socket.destroy();
           }),
           provider.close(),
+          api.close(),
         ]);
       },
     };
   } catch (err) {
     server?.close();
+    await api?.close();
     await provider.close();
     throw err;
   }
@@ -393,6 +463,7 @@ export async function startDemo({
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const demoPort = Number(process.env.DEMO_PORT ?? 5173);
   const providerPort = Number(process.env.PROVIDER_PORT ?? 3000);
+  const apiPort = Number(process.env.API_PORT ?? demoPort + API_PORT_OFFSET);
   const ttlEnv = process.env.DEMO_ACCESS_TOKEN_TTL;
   const accessTokenTTL = ttlEnv ? Number(ttlEnv)
     : (process.env.DEMO_SHORT_TOKENS === '1' ? SHORT_ACCESS_TOKEN_TTL : undefined);
@@ -402,11 +473,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       demoPort,
       ...(process.env.SPA_OAUTH_PKG_DIR ? { pkgDir: path.resolve(process.env.SPA_OAUTH_PKG_DIR) } : {}),
       providerPort,
+      apiPort,
       accessTokenTTL,
     });
   } catch (err) {
     if (err?.code === 'EADDRINUSE' || err?.code === 'EACCES') {
-      const which = err.port === providerPort ? 'PROVIDER_PORT' : 'DEMO_PORT';
+      const which = { [providerPort]: 'PROVIDER_PORT', [apiPort]: 'API_PORT' }[err.port] ?? 'DEMO_PORT';
       const why = err.code === 'EADDRINUSE' ? 'is already in use (is the demo already running?)' : 'is not allowed';
       console.error(`error: port ${err.port} on ${HOST} ${why}: stop the other process or set ${which}=<free port>`);
     } else {

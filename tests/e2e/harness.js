@@ -2,9 +2,10 @@
 // driven by playwright-core. Not a test file itself (node --test picks up *.test.js only).
 //
 // Each test file that starts its own stack must use its own ports: node --test runs files in
-// parallel processes. Defaults: demo 5273, provider 3100 (E2E_DEMO_PORT / E2E_PROVIDER_PORT);
-// a file passes its own `portOffset` (login.test.js 0, oidc.test.js 1, lifecycle.test.js 2,
-// client.test.js 3, rust-example.test.js 4) added to both.
+// parallel processes. Defaults: demo 5273, provider 3100 (E2E_DEMO_PORT / E2E_PROVIDER_PORT),
+// agent API demo + 200 = 5473 (www/api.js; E2E_API_PORT); a file passes its own `portOffset`
+// (login.test.js 0, oidc.test.js 1, lifecycle.test.js 2, client.test.js 3, rust-example.test.js
+// 4, demo.test.js 5, api.test.js 6) added to all three.
 
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -45,19 +46,28 @@ export function checkPrerequisites() {
   if (missing.length) throw new Error(`e2e prerequisites missing: ${missing.join(', ')}`);
 }
 
-/** Provider (with test hooks) + demo server on test ports (base ports + portOffset). */
+/**
+ * Provider (with test hooks) + demo server + agent API (with test hooks) on test ports (base
+ * ports + portOffset). The result is startDemo's: also `api` (www/api.js: url, origin, audit(),
+ * requests(), reset(), failNext(n)), `apiUrl` (the resource indicator), `agentUrl`,
+ * `agentConfig`.
+ */
 export async function startStack({
   portOffset = 0,
   demoPort = Number(process.env.E2E_DEMO_PORT ?? 5273) + portOffset,
   providerPort = Number(process.env.E2E_PROVIDER_PORT ?? 3100) + portOffset,
+  apiPort = Number(process.env.E2E_API_PORT ?? Number(process.env.E2E_DEMO_PORT ?? 5273) + 200) + portOffset,
   providerOptions = {},
+  apiOptions = {},
 } = {}) {
   return startDemo({
     demoPort,
     providerPort,
+    apiPort,
     quiet: true,
     pkgDir: PKG_DIR,
     providerOptions: { testHooks: true, ...providerOptions },
+    apiOptions: { testHooks: true, ...apiOptions },
   });
 }
 
@@ -323,4 +333,177 @@ export async function filesContaining(dir, needles) {
   };
   await walk(dir);
   return hits;
+}
+
+// ---- a node-side authorization code + PKCE flow (no browser) ---------------------------------
+// For tests of the provider and the agent API (tests/e2e/api.test.js): the provider's own dev
+// login and consent forms are filled over HTTP with a small cookie jar. Only for 127.0.0.1.
+
+/** A minimal cookie jar (name + path; no domain logic: every server here is 127.0.0.1). */
+export class CookieJar {
+  #cookies = new Map(); // `${name};${path}` -> { name, value, path }
+
+  store(response, requestUrl) {
+    for (const line of response.headers.getSetCookie?.() ?? []) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      let cookiePath = new URL(requestUrl).pathname.replace(/\/[^/]*$/, '') || '/';
+      let expired = false;
+      for (const attr of attrs) {
+        const [k, v = ''] = attr.split('=');
+        const key = k.trim().toLowerCase();
+        if (key === 'path') cookiePath = v.trim() || '/';
+        if (key === 'expires' && Date.parse(v) <= Date.now()) expired = true;
+        if (key === 'max-age' && Number(v) <= 0) expired = true;
+      }
+      const id = `${name};${cookiePath}`;
+      if (expired) this.#cookies.delete(id);
+      else this.#cookies.set(id, { name, value, path: cookiePath });
+    }
+  }
+
+  header(url) {
+    const { pathname } = new URL(url);
+    return [...this.#cookies.values()]
+      .filter((c) => pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((c) => `${c.name}=${c.value}`).join('; ');
+  }
+}
+
+const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
+
+/** The provider's discovery document (cached per issuer). */
+const metadataCache = new Map();
+export async function providerMetadata(issuer) {
+  if (!metadataCache.has(issuer)) {
+    metadataCache.set(issuer, fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json()));
+  }
+  return metadataCache.get(issuer);
+}
+
+/**
+ * Runs an authorization request through the provider's dev forms and returns the callback:
+ * { code, state, iss, error, errorDescription, steps, otpShown, verifier, jar, nonce }.
+ * steps: the forms met, in order ('login', 'consent'); a refused one-time code ends the run
+ * with 'login-otp-invalid' as the last step and no code. `login` is filled in
+ * the login form (any password); `otp` goes into the one-time-code field when the form has one
+ * (undefined: leave it empty, which the provider refuses). `deny: true` cancels at consent.
+ * `resource` (string or array) and `extraParams` go into the authorization request.
+ */
+export async function authorizeNode({
+  issuer, clientId = 'spa-demo', redirectUri, scope = 'openid', resource, extraParams = {},
+  login = 'alice', otp, deny = false, jar = new CookieJar(),
+}) {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const metadata = await providerMetadata(issuer);
+  const verifier = b64url(randomBytes(32));
+  const state = b64url(randomBytes(16));
+  const nonce = b64url(randomBytes(16));
+  const url = new URL(metadata.authorization_endpoint);
+  const params = {
+    client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope, state, nonce,
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
+    ...extraParams,
+  };
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  for (const r of [resource ?? []].flat()) url.searchParams.append('resource', r);
+
+  const steps = [];
+  let otpShown = false;
+  let next = { url: url.href, init: { method: 'GET' } };
+  for (let hop = 0; hop < 30; hop += 1) {
+    // eslint-disable-next-line no-await-in-loop
+    const res = await fetch(next.url, {
+      ...next.init,
+      redirect: 'manual',
+      headers: { ...(next.init.headers ?? {}), cookie: jar.header(next.url) },
+    });
+    jar.store(res, next.url);
+    if (res.status >= 300 && res.status < 400) {
+      await res.arrayBuffer();
+      const location = new URL(res.headers.get('location'), next.url);
+      if (location.href.startsWith(redirectUri.split('?')[0])
+        && (location.searchParams.has('code') || location.searchParams.has('error'))) {
+        const q = location.searchParams;
+        if (q.get('state') !== state) throw new Error('state mismatch in the node-side flow');
+        return {
+          code: q.get('code'), state, iss: q.get('iss'), error: q.get('error'),
+          errorDescription: q.get('error_description'), steps, otpShown, verifier, jar, nonce,
+        };
+      }
+      next = { url: location.href, init: { method: 'GET' } };
+      continue;
+    }
+    // eslint-disable-next-line no-await-in-loop
+    const html = await res.text();
+    const here = new URL(next.url);
+    const form = (fields) => ({
+      url: `${here.origin}${here.pathname}`,
+      init: {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      },
+    });
+    if (res.status === 200 && html.includes('name="prompt" value="login"')) {
+      const hasOtp = html.includes('name="otp"');
+      otpShown ||= hasOtp;
+      if (here.searchParams.get('otp') === 'invalid') {
+        // The provider refused the one-time code and shows the form again: stop here.
+        steps.push('login-otp-invalid');
+        return { code: null, state, iss: null, error: null, errorDescription: null, steps, otpShown, verifier, jar, nonce };
+      }
+      steps.push('login');
+      next = form({ prompt: 'login', login, password: 'any-password', ...(hasOtp && otp !== undefined ? { otp } : {}) });
+    } else if (res.status === 200 && html.includes('name="prompt" value="consent"')) {
+      steps.push('consent');
+      next = deny
+        ? { url: `${here.origin}${here.pathname}/abort`, init: { method: 'GET' } }
+        : form({ prompt: 'consent' });
+    } else {
+      throw new Error(`unexpected provider answer ${res.status} at ${here.pathname}: ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 300)}`);
+    }
+  }
+  throw new Error('too many redirects in the node-side flow');
+}
+
+/** POST to the token endpoint (public client); resolves { status, body }. */
+export async function tokenRequestNode(issuer, form) {
+  const metadata = await providerMetadata(issuer);
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(form)) {
+    for (const item of [v].flat()) if (item !== undefined) body.append(k, item);
+  }
+  const res = await fetch(metadata.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body,
+    redirect: 'manual',
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}
+
+/** authorizeNode + the code exchange (with `tokenResource` as the token request's resource). */
+export async function loginNode({ issuer, clientId = 'spa-demo', redirectUri, tokenResource, ...rest }) {
+  const cb = await authorizeNode({ issuer, clientId, redirectUri, ...rest });
+  if (!cb.code) throw new Error(`authorization failed: ${cb.error} ${cb.errorDescription ?? ''}`);
+  const token = await tokenRequestNode(issuer, {
+    grant_type: 'authorization_code', code: cb.code, code_verifier: cb.verifier,
+    redirect_uri: redirectUri, client_id: clientId, resource: tokenResource,
+  });
+  if (token.status !== 200) throw new Error(`token request failed: ${token.status} ${JSON.stringify(token.body)}`);
+  return { ...cb, tokens: token.body };
+}
+
+/** The payload of a JWT (no verification: for looking at what a test received). */
+export function jwtPayload(jwt) {
+  return JSON.parse(Buffer.from(String(jwt).split('.')[1] ?? '', 'base64url').toString('utf8'));
+}
+/** The protected header of a JWT. */
+export function jwtHeader(jwt) {
+  return JSON.parse(Buffer.from(String(jwt).split('.')[0] ?? '', 'base64url').toString('utf8'));
 }
