@@ -50,7 +50,7 @@
 // which the form itself shows). An authorization request whose acr_values contains ACR_MFA
 // makes a session below it log in again (an extra check `acr_step_up` of the login prompt),
 // and its login form then requires the code; the ID token, the code and the tokens of that
-// login carry acr ACR_MFA and a fresh auth_time. max_age works as oidc-provider does it (a
+// login carry acr ACR_MFA and a fresh auth_time (every ID token states its acr). max_age works as oidc-provider does it (a
 // session older than max_age logs in again, at the level acr_values asks for).
 
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
@@ -321,7 +321,8 @@ export async function startProvider({
       acr: null,
       auth_time: null,
       sid: null,
-      openid: ['sub'],
+      // acr in every ID token (not only when acr_values asked for it): how the user logged in.
+      openid: ['sub', 'acr'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
     },
