@@ -62,6 +62,11 @@ const INIT_SCRIPT = () => {
       error_description: e.error_description,
       error_uri: e.error_uri,
       status: e.status,
+      // auth.fetch's refusals (issue 12): consent_required, step_up_required.
+      scope: e.scope,
+      resource: e.resource,
+      acrValues: e.acrValues,
+      maxAge: e.maxAge,
       props: {},
       string: String(e),
     };
@@ -191,13 +196,14 @@ export function call(tab, method, ...args) {
 }
 
 /**
- * Subscribes to the client's events (tokenRefreshed, sessionExpired, loggedOut, error, warning) on
+ * Subscribes to the client's events (tokenRefreshed, sessionExpired, loggedOut, error, warning,
+ * and auth.fetch's fetch, consentRequired, stepUpRequired) on
  * window.__auth; events(tab) reads what arrived: { name, at, detail } (errors serialised).
  */
 export function recordEvents(tab) {
   return tab.page.evaluate(() => {
     window.__events = [];
-    for (const name of ['tokenRefreshed', 'sessionExpired', 'loggedOut', 'error', 'warning']) {
+    for (const name of ['tokenRefreshed', 'sessionExpired', 'loggedOut', 'error', 'warning', 'fetch', 'consentRequired', 'stepUpRequired']) {
       window.__auth.on(name, (d) => {
         const isError = d && typeof d === 'object' && (d instanceof Error || d.name === 'SpaOAuthError');
         window.__events.push({ name, at: Date.now(), detail: isError ? window.__ser(d) : JSON.parse(JSON.stringify(d ?? null)) });

@@ -1,7 +1,8 @@
 // Hostile authorization server suite: one test per applicable case of the security catalogue
 // (/work/shared/security-catalogue.md §4.1 authorization response, §4.2 token endpoint, §4.3 ID
 // token, §4.4 discovery, §4.5 JWKS, §4.6 UserInfo, §4.7 refresh, §4.9 revocation, §4.10 logout,
-// §4.11 browser/storage/leakage), each named by its case id. The built package (pkg/) runs in
+// §4.11 browser/storage/leakage; §4.12 auth.fetch to resource servers, issue 12, the suite's own
+// RS-* cases), each named by its case id. The built package (pkg/) runs in
 // Debian's Chromium against tests/hostile/server.js.
 //
 //   node --test --test-concurrency=1 tests/hostile/      (needs `bash scripts/build.sh` first)
@@ -34,7 +35,7 @@ import {
   assertNoLeaks, authorizeToCallback, call, checkPrerequisites, createClient, events, groupContext, handleCallback,
   launchBrowser, loginAndReturn, newTab, openApp, probe, recordEvents, sleep, transactions,
 } from './driver.js';
-import { atHash, b64json, b64url, signJws, startHostile } from './server.js';
+import { atHash, b64json, b64url, fingerprint, signJws, startHostile } from './server.js';
 
 let server;
 let browser;
@@ -315,7 +316,7 @@ async function restoredTab(ctx) {
 async function runSession(def, t) {
   const key = def.key ?? keyFor(def.id);
   const issuer = server.defineCase(key, { refresh: {}, ...def.server });
-  const options = { issuer, clientId: server.clientId, redirectUri: server.redirectUri, scope: 'openid', ...def.client };
+  const options = { issuer, clientId: server.clientId, redirectUri: server.redirectUri, scope: 'openid', ...(typeof def.client === 'function' ? def.client(issuer) : def.client) };
   const tab = await newTab(group);
   const ctx = { key, issuer, options, tab, tabs: [tab], t };
   try {
@@ -2161,5 +2162,509 @@ describe('4.11 Browser, redirect handling, storage, leakage', SECTION, () => {
     } finally {
       await tab.close();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12: auth.fetch to resource servers (RFC 6750 §2.1/§3.1, RFC 8707, RFC 9470). The hostile
+// server is the resource server too (`<issuer>/rs`, on the AS origin: CORS for the app origin,
+// WWW-Authenticate exposed unless a case says otherwise, every request recorded with which issued
+// token it presented, never the token); the sink origin (server.sinkOrigin) and the app origin
+// must never receive anything of it. `resourceIndicators: false` (the session's token for every
+// resource server, login scope "openid data:read data:write") except RS-05.
+//
+// Per call: the exact outcome (the Response's status, or the code and the error's fields), the
+// exact number of resource requests and refresh grants, which issued token each request presented,
+// one `fetch` event per answer (url, method, status, resource, scope, tokenId = the presented
+// token's fingerprint, retried on the retry only), consentRequired / stepUpRequired exactly once
+// per such refusal. Per case: nothing further sent (waited past the refresh backoff), the session
+// still stands (a resource server's refusal does not end it), `tokens()` describes the tokens in
+// memory, and the leak checks with the fetch events, `tokens()` and every error among the places
+// searched for tokens.
+describe('4.12 Resource servers (issue 12)', SECTION, () => {
+  section();
+  const SCOPE = 'openid data:read data:write';
+  const www = (status, header, extra = {}) => raw(status, '', { 'www-authenticate': header }, extra);
+  const OK = raw(200, '{"ok":true}', { 'content-type': 'application/json' });
+  const INVALID_TOKEN = www(401, 'Bearer realm="rs", error="invalid_token", error_description="expired"');
+  /** The n-th answer of the resource server: list[n − 1] (the last one repeats); functions get ctx. */
+  const answers = (list) => (ctx) => {
+    const a = list[Math.min(ctx.resourceCount, list.length) - 1];
+    return typeof a === 'function' ? a(ctx) : a;
+  };
+  const PAGES = new Set(['/app.html', '/cb', '/logged-out']);
+
+  /** auth.fetch(url, init) in the page (with `asRequest`: auth.fetch(new Request(url, init))). */
+  const rsFetch = (tab, url, init, asRequest) => tab.page.evaluate(async ({ u, i, q }) => {
+    try {
+      const r = q ? await window.__auth.fetch(new Request(u, i ?? undefined)) : await window.__auth.fetch(u, i ?? undefined);
+      return { ok: true, status: r.status, type: r.type, body: await r.text(), wwwAuthenticate: r.headers.get('www-authenticate') };
+    } catch (e) {
+      return { ok: false, error: window.__ser(e) };
+    }
+  }, { u: url, i: init ?? null, q: Boolean(asRequest) });
+
+  /** Nothing reached the sink origin, nothing but pages reached the app origin (all cases). */
+  function assertNothingElsewhere() {
+    assert.deepEqual(server.sinkRequests(), [], 'the sink origin (another origin, a lookalike or a redirect target) received requests');
+    const stray = server.appRequests().filter((r) => r.authorization || !PAGES.has(r.path));
+    assert.deepEqual(stray, [], 'stray requests at the app origin');
+  }
+
+  /** Index (in issued(key)) of the session's own access token: the last one issued without a resource. */
+  const sessionTokenIndex = (key) => server.issued(key).findLastIndex((i) => i.resource === null);
+
+  /**
+   * call: { url(u) | undefined (→ <rs>/data), init, asRequest, label,
+   *         expect: { status, body } | { code, error: { field: value } },
+   *         rs (resource requests, default 1), refreshes (default 0),
+   *         presents(u) → issued indices the requests present (default: the session's token,
+   *           then each retry the token of the refresh made during the call),
+   *         fetchEvents (default rs; null: not checked), check(r, info) }
+   */
+  async function runCalls(ctx, def, t) {
+    const { key, tab } = ctx;
+    const rs = `${ctx.issuer}/rs`;
+    const u = { rs, path: new URL(rs).pathname, as: server.asOrigin, asPort: new URL(server.asOrigin).port, sink: server.sinkOrigin, sinkPort: new URL(server.sinkOrigin).port, app: server.appOrigin };
+    const haystack = [];
+    for (const [i, c] of def.calls.entries()) {
+      const url = c.url ? c.url(u) : `${rs}/data`;
+      const label = `call ${i + 1} (${c.label ?? url}): `;
+      const mark = server.mark();
+      const sessionBefore = sessionTokenIndex(key);
+      const issuedBefore = server.issued(key).length;
+      const evBefore = (await events(tab)).length; // eslint-disable-line no-await-in-loop
+      const r = await rsFetch(tab, url, c.init, c.asRequest); // eslint-disable-line no-await-in-loop
+      const all = server.requests(key).filter((x) => x.seq > mark);
+      const reqs = all.filter((x) => x.endpoint === 'rs');
+      const rf = refreshes(key, mark);
+      const x = c.expect;
+      t.diagnostic(`${label}${r.ok ? `resolved ${r.status}` : `rejected ${r.error.code} (${r.error.message})`}; requests ${JSON.stringify(all.map((q) => `${q.endpoint}${q.answered ? ` ${q.answered}` : ''}`))}`);
+      if (x.code) {
+        assert.equal(r.ok, false, `${label}resolved ${r.status} ${r.body}; expected a rejection with ${x.code}`);
+        assertCode(r.error, x.code, label);
+        haystack.push(r.error);
+        for (const [f, v] of Object.entries(x.error ?? {})) assert.deepEqual(r.error[f], v, `${label}error.${f}`);
+      } else {
+        assert.equal(r.ok, true, `${label}rejected ${JSON.stringify(r.error && { code: r.error.code, message: r.error.message, status: r.error.status })}; expected the ${x.status} response`);
+        assert.equal(r.status, x.status, `${label}the Response's status`);
+        if (x.body !== undefined) assert.equal(r.body, x.body, `${label}the Response's body`);
+      }
+      const nRs = c.rs ?? 1;
+      assert.equal(reqs.length, nRs, `${label}${reqs.length} requests to the resource server, expected ${nRs}`);
+      assert.equal(rf.length, c.refreshes ?? 0, `${label}${rf.length} refresh grants, expected ${c.refreshes ?? 0}`);
+      const others = all.filter((q) => !['rs', 'preflight:rs', 'refresh', 'preflight:token'].includes(q.endpoint));
+      assert.deepEqual(others.map((q) => `${q.method} ${q.path}`), [], `${label}requests elsewhere at the case`);
+      if (nRs === 0) assert.deepEqual(all.map((q) => q.endpoint), [], `${label}nothing sent at all (not even a preflight)`);
+      const expected = c.presents ? c.presents({ ...u, issuedBefore, sessionBefore }) : reqs.map((_, k) => (k === 0 ? sessionBefore : issuedBefore + k - 1));
+      assert.deepEqual(reqs.map((q) => q.bearer?.issued), expected, `${label}the issued tokens the requests presented (indices in issued())`);
+      for (const q of reqs) {
+        assert.equal(q.bearer?.scheme, 'Bearer', `${label}Authorization scheme`);
+        assert.equal(q.bearer?.known, true, `${label}a token the case issued`);
+        assert.equal(q.rawQuery, new URL(url, server.appOrigin).search, `${label}the request's query`);
+      }
+      // Events of this call.
+      const evs = (await events(tab)).slice(evBefore); // eslint-disable-line no-await-in-loop
+      const fetchEvs = evs.filter((e) => e.name === 'fetch').map((e) => e.detail);
+      haystack.push(evs);
+      if (c.fetchEvents !== null) {
+        const issued = server.issued(key);
+        assert.deepEqual(fetchEvs, reqs.map((q, k) => ({
+          url: new URL(url, server.appOrigin).href,
+          method: c.init?.method ?? 'GET',
+          status: q.answered,
+          resource: rs,
+          scope: issued[q.bearer.issued].scope,
+          tokenId: q.bearer.id,
+          retried: k > 0,
+        })), `${label}one fetch event per answer`);
+      }
+      const consent = evs.filter((e) => e.name === 'consentRequired').map((e) => e.detail);
+      const stepUp = evs.filter((e) => e.name === 'stepUpRequired').map((e) => e.detail);
+      assert.equal(consent.length, x.code === 'consent_required' ? 1 : 0, `${label}consentRequired events`);
+      assert.equal(stepUp.length, x.code === 'step_up_required' ? 1 : 0, `${label}stepUpRequired events`);
+      for (const e of [...consent, ...stepUp]) {
+        for (const f of ['code', 'scope', 'resource', 'acrValues', 'maxAge', 'error', 'status']) assert.deepEqual(e[f], r.error[f], `${label}the event's ${f}`);
+      }
+      await c.check?.(r, { ...u, reqs, rf, evs, ctx, t }); // eslint-disable-line no-await-in-loop
+    }
+    // Nothing further: no late retry, no late refresh (past the SDK's 2 s refresh backoff when a
+    // refresh was involved).
+    const before = server.requests(ctx.key).length;
+    await sleep(refreshes(key).length ? BACKOFF_MS + 300 : 400);
+    assert.deepEqual(server.requests(ctx.key).slice(before).map((q) => `${q.endpoint} ${q.method} ${q.path}`), [], 'the SDK sent something after the last call had settled');
+    assertNothingElsewhere();
+    const view = await sessionView(tab);
+    if (def.sessionEnds) {
+      assert.equal(view.isAuthenticated, false, 'the session ended');
+    } else {
+      assert.equal(view.isAuthenticated, true, 'a resource server\'s answer does not end the session');
+      const tokens = await tab.page.evaluate(() => window.__auth.tokens());
+      haystack.push(tokens);
+      const issued = server.issued(key);
+      const own = issued[sessionTokenIndex(key)];
+      assert.deepEqual(tokens[0] && { ...tokens[0], expiresAt: typeof tokens[0].expiresAt }, { id: fingerprint(own.access_token), resource: null, scope: own.scope, expiresAt: 'number' }, 'tokens()[0]: the session\'s token');
+      if (def.tokens) def.tokens(tokens, { rs, issued });
+      else assert.equal(tokens.length, 1, `tokens(): ${JSON.stringify(tokens)}`);
+    }
+    return haystack;
+  }
+
+  /** One session (login with a refresh token), then def.calls in order. */
+  function rsCase(def) {
+    test(`${def.id} ${def.title}`, def.todo ? { todo: def.todo } : {}, (t) => runSession({
+      id: def.id,
+      server: { resource: answers(def.answers ?? [OK]), ...def.server },
+      client: (issuer) => ({ scope: SCOPE, resourceServers: [`${issuer}/rs`], resourceIndicators: false, ...def.client }),
+      run: (ctx) => runCalls(ctx, def, t),
+    }, t));
+  }
+  const passes = (status, label) => ({ label, expect: { status }, rs: 1 });
+  const invalid = (status, label) => ({ label, expect: { code: 'challenge_invalid', error: { status } } });
+
+  rsCase({
+    id: 'RS-01',
+    title: 'baseline: 200 → the Response; the session\'s token in the Authorization header only; a POST keeps its method and body; fetch event; tokens() without values',
+    answers: [OK, (ctx) => raw(201, JSON.stringify({ got: ctx.request.rawBody }), { 'content-type': 'application/json' })],
+    calls: [
+      {
+        expect: { status: 200, body: '{"ok":true}' },
+        check: (r, { reqs, ctx }) => {
+          assert.equal(reqs[0].method, 'GET');
+          assert.equal(reqs[0].authorization, 'Bearer <issued #0>');
+          assert.equal(reqs[0].bearer.id, fingerprint(ctx.first.access_token));
+          assert.equal(reqs[0].origin, server.appOrigin);
+          assert.equal(reqs[0].cookie, null);
+        },
+      },
+      {
+        url: (u) => `${u.rs}/items?x=1`,
+        init: { method: 'POST', body: '{"name":"n"}', headers: { 'content-type': 'application/json' }, scope: 'data:write' },
+        expect: { status: 201, body: JSON.stringify({ got: '{"name":"n"}' }) },
+        check: (r, { reqs }) => {
+          assert.equal(reqs[0].method, 'POST');
+          assert.equal(reqs[0].contentType, 'application/json');
+        },
+      },
+    ],
+  });
+
+  rsCase({
+    id: 'RS-02',
+    title: '401 invalid_token on every answer → exactly one refresh and one retry (with the new token), then invalid_token (status 401); never a third request',
+    answers: [INVALID_TOKEN],
+    calls: [{
+      expect: { code: 'invalid_token', error: { status: 401, error: 'invalid_token' } },
+      rs: 2,
+      refreshes: 1,
+      check: (r, { rf, ctx }) => {
+        assert.equal(rf[0].form.refresh_token, ctx.first.refresh_token);
+        assert.equal(rf[0].form.resource, undefined, 'no resource indicator (resourceIndicators: false)');
+      },
+    }],
+  });
+
+  rsCase({
+    id: 'RS-03',
+    title: '401 invalid_token once → one refresh, the retry presents the rotated access token and its 200 is the Response',
+    answers: [INVALID_TOKEN, OK],
+    calls: [{
+      expect: { status: 200, body: '{"ok":true}' },
+      rs: 2,
+      refreshes: 1,
+      check: async (r, { evs, ctx }) => {
+        assert.equal(evs.filter((e) => e.name === 'tokenRefreshed').length, 1, 'tokenRefreshed');
+        const got = await call(ctx.tab, 'getAccessToken');
+        assert.equal(got.value, server.issued(ctx.key)[1].access_token, 'getAccessToken(): the refreshed token');
+      },
+    }],
+  });
+
+  rsCase({
+    id: 'RS-03+',
+    title: 'scheme and parameter names in other case (`dpop`, `ERROR=`, unquoted) still count: invalid_token once → refresh, retry, 200',
+    answers: [www(401, 'dpop ERROR=invalid_token'), OK],
+    calls: [{ expect: { status: 200 }, rs: 2, refreshes: 1 }],
+  });
+
+  rsCase({
+    id: 'RS-04',
+    title: '401 invalid_token for a call declaring a scope the session\'s token covers → the token is refreshed and the retry presents the new one (not the refused one again)',
+    todo: 'SDK retries with the refused token, without a refresh, then rejects invalid_token (PENDING.md)',
+    // The resource server refuses the login's token, and only that one.
+    answers: [(ctx) => (ctx.bearer?.issued === 0 ? INVALID_TOKEN : OK)],
+    calls: [{ init: { scope: 'data:read' }, expect: { status: 200 }, rs: 2, refreshes: 1 }],
+  });
+
+  rsCase({
+    id: 'RS-05',
+    title: 'resourceIndicators: a token per resource (refresh with resource + scope), reused; invalid_token → that token dropped, one refresh for the resource, the retry presents the new one',
+    client: { resourceIndicators: true },
+    server: { refresh: { resourceIndicators: true } },
+    answers: [OK, OK, INVALID_TOKEN, OK],
+    calls: [
+      {
+        init: { scope: 'data:read' },
+        expect: { status: 200 },
+        refreshes: 1,
+        presents: (u) => [u.issuedBefore],
+        check: (r, { rf, rs, ctx }) => {
+          assert.deepEqual({ resource: rf[0].form.resource, scope: rf[0].form.scope }, { resource: rs, scope: 'data:read' }, 'RFC 8707 resource + scope on the refresh grant');
+          const login = server.requests(ctx.key).find((q) => q.endpoint === 'authorize');
+          assert.equal(login.query.resource, rs, 'the login asked for the resource server (RFC 8707 §2.1)');
+        },
+      },
+      { init: { scope: 'data:read' }, expect: { status: 200 }, presents: () => [1] },
+      { init: { scope: 'data:read' }, expect: { status: 200 }, rs: 2, refreshes: 1, presents: () => [1, 2] },
+    ],
+    tokens: (tokens, { rs, issued }) => {
+      assert.deepEqual(tokens.slice(1).map((x) => ({ ...x, expiresAt: typeof x.expiresAt })), [{ id: fingerprint(issued[2].access_token), resource: rs, scope: 'data:read', expiresAt: 'number' }], 'tokens(): the resource\'s current token, the refused one gone');
+    },
+  });
+
+  rsCase({
+    id: 'RS-06',
+    title: '403 insufficient_scope naming a scope the token already has → consent_required (that scope, resource, status 403), consentRequired; one request per call, no refresh, no loop when the app calls again',
+    answers: [www(403, 'Bearer error="insufficient_scope", scope="data:read"')],
+    calls: [1, 2, 3].map((n) => ({
+      label: `call #${n}`,
+      init: { scope: 'data:read' },
+      expect: { code: 'consent_required', error: { scope: 'data:read', error: 'insufficient_scope', status: 403 } },
+      check: (r, { rs }) => assert.equal(r.error.resource, rs),
+    })),
+  });
+
+  rsCase({
+    id: 'RS-07',
+    title: '403 insufficient_scope naming scopes the token partly lacks → consent_required with the missing scope only',
+    answers: [www(403, 'Bearer error="insufficient_scope", scope="data:read admin:all  audit"')],
+    calls: [{ expect: { code: 'consent_required', error: { scope: 'admin:all audit', error: 'insufficient_scope', status: 403 } } }],
+  });
+
+  rsCase({
+    id: 'RS-08',
+    title: '403 insufficient_scope without a scope: the call\'s declared scope is asked for; with no declared scope either → challenge_invalid (status 403)',
+    answers: [www(403, 'Bearer error="insufficient_scope"')],
+    calls: [
+      { init: { scope: 'data:write' }, expect: { code: 'consent_required', error: { scope: 'data:write', status: 403 } } },
+      invalid(403, 'no scope anywhere'),
+    ],
+  });
+
+  rsCase({
+    id: 'RS-09',
+    title: '401 insufficient_user_authentication with acr_values and max_age → step_up_required (acrValues, maxAge), stepUpRequired; no refresh, one request per call',
+    answers: [www(401, 'Bearer error="insufficient_user_authentication", error_description="mfa", acr_values="urn:mfa urn:hw", max_age=300')],
+    calls: [1, 2].map((n) => ({
+      label: `call #${n}`,
+      expect: { code: 'step_up_required', error: { acrValues: 'urn:mfa urn:hw', maxAge: 300, status: 401, error: 'insufficient_user_authentication' } },
+      check: (r, { rs }) => assert.equal(r.error.resource, rs),
+    })),
+  });
+
+  rsCase({
+    id: 'RS-10',
+    title: 'a 401 without a readable challenge (no header; invalid_token not exposed to the page by CORS) → the 401 Response as is, no refresh',
+    answers: [raw(401, 'no'), { ...INVALID_TOKEN, expose: false }],
+    calls: [passes(401, 'no WWW-Authenticate'), passes(401, 'WWW-Authenticate not exposed')],
+  });
+
+  rsCase({
+    id: 'RS-11',
+    title: 'challenges that are not Bearer/DPoP errors pass through as the Response, no refresh: Basic error="invalid_token", other schemes, other errors, no error, garbage, the right error on a status that is not 401/403',
+    answers: [
+      www(401, 'Basic error="invalid_token"'),
+      www(401, 'Basic realm="x", error="invalid_token"'),
+      www(401, 'Bearerx error="invalid_token"'),
+      www(401, 'error="invalid_token"'),
+      www(401, 'Bearer error="invalid_request"'),
+      www(403, 'Bearer error="access_denied", scope="data:read"'),
+      www(401, 'Bearer realm="rs"'),
+      www(401, 'Bearer ,=,="'),
+      www(401, 'Basic realm="Bearer error=\\"invalid_token\\""'),
+      www(200, 'Bearer error="invalid_token"'),
+      www(400, 'Bearer error="invalid_token"'),
+      www(404, 'Bearer error="insufficient_scope", scope="x"'),
+      raw(500, 'boom'),
+    ],
+    calls: [
+      passes(401, 'Basic error="invalid_token"'),
+      passes(401, 'Basic realm, error="invalid_token"'),
+      passes(401, 'Bearerx scheme'),
+      passes(401, 'no scheme'),
+      passes(401, 'invalid_request'),
+      passes(403, 'access_denied'),
+      passes(401, 'no error'),
+      passes(401, 'garbage'),
+      passes(401, 'a Bearer error inside a quoted parameter'),
+      passes(200, '200 with invalid_token'),
+      passes(400, '400 with invalid_token'),
+      passes(404, '404 with insufficient_scope'),
+      passes(500, '500'),
+    ],
+  });
+
+  rsCase({
+    id: 'RS-12',
+    title: 'challenges naming different errors (one header, two header lines, across Bearer and DPoP) → challenge_invalid, no refresh, one request each',
+    answers: [
+      www(401, 'Bearer error="invalid_token", Bearer error="insufficient_scope"'),
+      www(401, ['Bearer error="invalid_token"', 'Bearer error="insufficient_user_authentication"']),
+      www(401, 'Bearer error="invalid_token", DPoP error="insufficient_user_authentication"'),
+      www(403, 'DPoP error="insufficient_scope", scope="data:read", Bearer error="invalid_token"'),
+    ],
+    calls: [invalid(401, 'two Bearer'), invalid(401, 'two header lines'), invalid(401, 'Bearer + DPoP'), invalid(403, 'DPoP + Bearer on 403')],
+  });
+
+  rsCase({
+    id: 'RS-13',
+    title: 'one challenge with error, scope, acr_values or max_age twice with different values → challenge_invalid',
+    answers: [
+      www(401, 'Bearer error="invalid_token", error="insufficient_user_authentication"'),
+      www(403, 'Bearer error="insufficient_scope", scope="data:read", scope="admin"'),
+      www(401, 'Bearer error="insufficient_user_authentication", acr_values="urn:a", acr_values="urn:b"'),
+      www(401, 'Bearer error="insufficient_user_authentication", max_age=300, max_age=60'),
+    ],
+    calls: [invalid(401, 'error twice'), invalid(403, 'scope twice'), invalid(401, 'acr_values twice'), invalid(401, 'max_age twice')],
+  });
+
+  rsCase({
+    id: 'RS-14',
+    title: 'the error on the wrong status (invalid_token on 403, insufficient_scope on 401, insufficient_user_authentication on 403) → challenge_invalid with that status',
+    answers: [
+      www(403, 'Bearer error="invalid_token"'),
+      www(401, 'Bearer error="insufficient_scope", scope="data:read"'),
+      www(403, 'Bearer error="insufficient_user_authentication", acr_values="urn:mfa"'),
+    ],
+    calls: [invalid(403, 'invalid_token on 403'), invalid(401, 'insufficient_scope on 401'), invalid(403, 'insufficient_user_authentication on 403')],
+  });
+
+  rsCase({
+    id: 'RS-15',
+    title: 'scope / acr_values that are not RFC 6749 §3.3 token lists (quote, backslash, tab, non-ASCII, empty) → challenge_invalid',
+    answers: [
+      www(403, 'Bearer error="insufficient_scope", scope="data:read a\\"b"'),
+      www(403, 'Bearer error="insufficient_scope", scope="a\\\\b"'),
+      www(403, 'Bearer error="insufficient_scope", scope="a\tb"'),
+      www(403, 'Bearer error="insufficient_scope", scope="d\u00e4t\u00e4"'),
+      www(403, 'Bearer error="insufficient_scope", scope=""'),
+      www(403, 'Bearer error="insufficient_scope", scope="   "'),
+      www(401, 'Bearer error="insufficient_user_authentication", acr_values="urn:a\\"b"'),
+      www(401, 'Bearer error="insufficient_user_authentication", acr_values="urn:\u00e9"'),
+      www(401, 'Bearer error="insufficient_user_authentication", acr_values=""'),
+    ],
+    calls: [
+      { ...invalid(403, 'scope with a quote'), init: { scope: 'data:read' } },
+      invalid(403, 'scope with a backslash'),
+      invalid(403, 'scope with a tab'),
+      invalid(403, 'scope with non-ASCII'),
+      { ...invalid(403, 'empty scope'), init: { scope: 'data:read' } },
+      invalid(403, 'blank scope'),
+      invalid(401, 'acr_values with a quote'),
+      invalid(401, 'acr_values with non-ASCII'),
+      invalid(401, 'empty acr_values'),
+    ],
+  });
+
+  const badMaxAge = ['-1', '1.5', '1e3', '""', 'abc', '99999999999', '0x10', '"3 00"'];
+  rsCase({
+    id: 'RS-16',
+    title: `max_age not a whole number of at most 10 digits (${badMaxAge.join(', ')}) → challenge_invalid; 0 and 9999999999 are fine`,
+    answers: [
+      ...badMaxAge.map((m) => www(401, `Bearer error="insufficient_user_authentication", acr_values="urn:mfa", max_age=${m}`)),
+      www(401, 'Bearer error="insufficient_user_authentication", max_age=0'),
+      www(401, 'Bearer error="insufficient_user_authentication", max_age="9999999999"'),
+    ],
+    calls: [
+      ...badMaxAge.map((m) => invalid(401, `max_age=${m}`)),
+      { label: 'max_age=0', expect: { code: 'step_up_required', error: { maxAge: 0, acrValues: undefined } } },
+      { label: 'max_age="9999999999"', expect: { code: 'step_up_required', error: { maxAge: 9999999999 } } },
+    ],
+  });
+
+  const challengeOf = (bytes) => {
+    const head = 'Bearer error="invalid_token", error_description="';
+    return `${head}${'x'.repeat(bytes - head.length - 1)}"`;
+  };
+  rsCase({
+    id: 'RS-17',
+    title: 'a WWW-Authenticate over 8 KiB (64 KiB; 8 KiB + 1) → challenge_invalid, no refresh; exactly 8 KiB is read (invalid_token → refresh, retry)',
+    answers: [www(401, challengeOf(64 * 1024)), www(401, challengeOf(8 * 1024 + 1)), www(401, challengeOf(8 * 1024)), OK],
+    calls: [
+      invalid(401, '64 KiB'),
+      invalid(401, '8 KiB + 1'),
+      { label: '8 KiB exactly', expect: { status: 200 }, rs: 2, refreshes: 1 },
+    ],
+  });
+
+  rsCase({
+    id: 'RS-18',
+    title: '3xx (302/307/308 to another origin, 303 to another host, 301 to a sibling path) → redirect_refused; the targets get nothing',
+    answers: [
+      (ctx) => raw(302, '', { location: `${server.sinkOrigin}/case/${encodeURIComponent(ctx.id)}/rs/stolen` }),
+      (ctx) => raw(307, '', { location: `${server.sinkOrigin}/case/${encodeURIComponent(ctx.id)}/rs/stolen` }),
+      (ctx) => raw(308, '', { location: `${server.sinkOrigin}/case/${encodeURIComponent(ctx.id)}/rs/stolen` }),
+      (ctx) => raw(303, '', { location: `http://localhost:${new URL(ctx.asOrigin).port}/case/${encodeURIComponent(ctx.id)}/redirect-target` }),
+      raw(301, '', { location: '../other' }),
+      raw(302, '', { location: 'data/2' }),
+    ],
+    calls: ['302', '307', '308', '303', '301 ../other', '302 to a path under the resource server'].map((label) => ({
+      label,
+      init: label === '307' ? { method: 'POST', body: 'payload' } : undefined,
+      expect: { code: 'redirect_refused' },
+      fetchEvents: null, // an answer that is refused (not handed out); diagnostics only
+      check: (r, { evs, t: tt }) => tt.diagnostic(`${label}: fetch events ${JSON.stringify(evs.filter((e) => e.name === 'fetch').map((e) => e.detail.status))}`),
+    })),
+  });
+
+  rsCase({
+    id: 'RS-19',
+    title: 'lookalike URLs (another port, host or scheme; a sibling path; ../ and %2e%2e and backslashes normalised outside; other case; the parent; relative; blob:; a Request object) → resource_not_allowed, nothing sent anywhere; then an allowed call works',
+    calls: [
+      ...[
+        ['another port (the sink)', (u) => `${u.sink}${u.path}/data`],
+        ['another host, same port', (u) => `http://localhost:${u.asPort}${u.path}/data`],
+        ['[::1], same port', (u) => `http://[::1]:${u.asPort}${u.path}/data`],
+        ['https', (u) => `https://127.0.0.1:${u.asPort}${u.path}/data`],
+        ['127.0.0.1.evil', (u) => `http://127.0.0.1.evil:${u.asPort}${u.path}/data`],
+        ['sibling /rs-evil', (u) => `${u.as}${u.path}-evil`],
+        ['sibling /rs-evil/data', (u) => `${u.as}${u.path}-evil/data`],
+        ['/rs/../other', (u) => `${u.as}${u.path}/../other`],
+        ['/rs/%2e%2e/other', (u) => `${u.as}${u.path}/%2e%2e/other`],
+        ['/rs/.%2E/.%2e/x', (u) => `${u.as}${u.path}/.%2E/.%2e/x`],
+        ['/rs\\..\\other', (u) => `${u.as}${u.path}\\..\\other`],
+        ['/RS', (u) => `${u.as}${u.path.replace(/\/rs$/, '/RS')}/data`],
+        ['the parent', (u) => `${u.as}${u.path.replace(/\/rs$/, '')}`],
+        ['the parent with a trailing slash', (u) => `${u.as}${u.path.replace(/\/rs$/, '/')}`],
+        ['relative (the app origin)', (u) => `${u.path}/data`],
+        ['blob: of the resource server\'s origin', (u) => `blob:${u.as}${u.path}/data`],
+      ].map(([label, url]) => ({ label, url, expect: { code: 'resource_not_allowed' }, rs: 0 })),
+      { label: 'a Request object for the sink', url: (u) => `${u.sink}${u.path}/data`, asRequest: true, expect: { code: 'resource_not_allowed' }, rs: 0 },
+      { label: 'a Request object for the sink, POST', url: (u) => `${u.sink}${u.path}/data`, init: { method: 'POST', body: 'x' }, asRequest: true, expect: { code: 'resource_not_allowed' }, rs: 0 },
+      { label: 'allowed: the entry itself', url: (u) => u.rs, expect: { status: 200 } },
+      { label: 'allowed: ..%2F stays under /rs', url: (u) => `${u.rs}/a/..%2Fb`, expect: { status: 200 } },
+      { label: 'allowed: with a query and a fragment', url: (u) => `${u.rs}/data?q=1#frag`, expect: { status: 200 } },
+    ],
+  });
+
+  rsCase({
+    id: 'RS-20',
+    title: 'URLs the browser will not make a Request of, though they look like the resource server (credentials, a port with a suffix) → resource_not_allowed, nothing sent',
+    todo: 'SDK rejects invalid_config (the browser\'s Request constructor throws first) instead of resource_not_allowed; nothing is sent either way (PENDING.md)',
+    calls: [
+      ['user@host', (u) => `http://user@127.0.0.1:${u.asPort}${u.path}/data`],
+      ['user:password@host', (u) => `http://user:pw@127.0.0.1:${u.asPort}${u.path}/data`],
+      ['<rs host:port>@<sink>', (u) => `http://127.0.0.1:${u.asPort}@127.0.0.1:${u.sinkPort}${u.path}/data`],
+      ['127.0.0.1:<port>.evil', (u) => `http://127.0.0.1:${u.asPort}.evil${u.path}/data`],
+    ].map(([label, url]) => ({ label, url, expect: { code: 'resource_not_allowed' }, rs: 0 })),
+  });
+
+  rsCase({
+    id: 'RS-21',
+    title: '401 invalid_token and the refresh refused with invalid_grant → login_required, the session ends, the request is not retried',
+    server: { refresh: { response: () => json(400, { error: 'invalid_grant', error_description: 'revoked' }) } },
+    answers: [INVALID_TOKEN],
+    sessionEnds: true,
+    calls: [{ expect: { code: 'login_required' }, refreshes: 1 }],
   });
 });

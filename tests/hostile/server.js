@@ -1,5 +1,6 @@
 // Hostile authorization server for the security catalogue (/work/shared/security-catalogue.md
-// §4.1–4.7, §4.9, §4.10, §4.11), plus the tiny same-machine app origin the SDK runs in.
+// §4.1–4.7, §4.9, §4.10, §4.11) and the resource servers of auth.fetch (the suite's §4.12), plus the
+// tiny same-machine app origin the SDK runs in and a sink origin that must never be reached.
 //
 // One node http server per origin, both on 127.0.0.1 only:
 //   AS   http://127.0.0.1:<asPort>/case/<ID>/...   one issuer per case:
@@ -14,7 +15,18 @@
 //          /end-session                        RP-Initiated Logout (advertised as end_session_endpoint):
 //                                              302 to the registered post_logout_redirect_uri
 //          /redirect-target                    where the 3xx cases point (must never be requested)
-//   app  http://127.0.0.1:<appPort>/            a blank page (/app.html, /cb) + the built package (/pkg/)
+//          /rs, /rs/<anything>                 a resource server for auth.fetch (issue 12): answers
+//                                              the case's `resource` hook (status + WWW-Authenticate,
+//                                              CORS for the app origin, WWW-Authenticate exposed);
+//                                              records whether each request carried a Bearer token
+//                                              the case issued (which one, by index and fingerprint),
+//                                              never the token itself
+//   app  http://127.0.0.1:<appPort>/            a blank page (/app.html, /cb) + the built package (/pkg/);
+//                                              requests outside /pkg/ are recorded (appRequests())
+//   sink http://127.0.0.1:<sinkPort>/           another origin that must never receive anything
+//                                              (lookalike URLs, redirect targets): answers 200 with
+//                                              CORS for the app origin (so a leak would succeed and
+//                                              show) and records every request (sinkRequests())
 //
 // Every case gets a *valid* protocol run by default — correct discovery, a correctly signed ID
 // token with the nonce copied from the authorize request, correct iss/aud/exp/iat/at_hash, state
@@ -46,7 +58,15 @@
 //     revoke(ctx)                → a raw response replacing the revocation response (default 200,
 //                                  empty body; ctx.revocationCount = 1, 2, ...)
 //     endSession(params, ctx)    → mutate the post-logout redirect's URLSearchParams (state)
+//     resource(ctx)              → the resource server's answer (/rs...): a raw response (default
+//                                  200 {"ok":true,"n":n}); ctx.resourceCount = n (1, 2, ...),
+//                                  ctx.bearer = { scheme, known, issued (index in issued(id), -1),
+//                                  id (fingerprint, as the SDK's tokenId) }. A raw response's
+//                                  `expose: false` leaves WWW-Authenticate unexposed to the page.
 //   })
+//   refresh.resourceIndicators: true allows RFC 8707 `resource` on the refresh grant (else it is a
+//   violation); a `scope` on the refresh grant must be within the grant's (else invalid_scope);
+//   the issued record then has `resource` and `scope`.
 //
 // A raw response is { raw: true, status, headers, body, cors = true, hang, trickle, delayMs }:
 // `body` a string, Buffer or JSON-able value; `cors: false` omits Access-Control-Allow-Origin
@@ -79,6 +99,9 @@ export const CLIENT_ID = 'hostile-spa';
 export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 export const b64json = (obj) => b64url(Buffer.from(JSON.stringify(obj)));
 export const nowSecs = () => Math.floor(Date.now() / 1000);
+/** A token's fingerprint as the SDK gives it (tokens()[].id, the fetch event's tokenId): the
+ * first 48 bits of its SHA-256, base64url. */
+export const fingerprint = (token) => b64url(createHash('sha256').update(token, 'utf8').digest().subarray(0, 6));
 const rand = (n = 24) => randomBytes(n).toString('base64url');
 
 /** `at_hash` (OIDC Core §3.1.3.6) with the hash of `alg`. */
@@ -185,10 +208,14 @@ function snapshotPackage() {
 export async function startHostile({
   asPort = Number(process.env.HOSTILE_AS_PORT ?? 3500),
   appPort = Number(process.env.HOSTILE_APP_PORT ?? 5500),
+  sinkPort = Number(process.env.HOSTILE_SINK_PORT ?? 3501),
   keys = makeKeys(),
 } = {}) {
   const asOrigin = `http://127.0.0.1:${asPort}`;
   const appOrigin = `http://127.0.0.1:${appPort}`;
+  const sinkOrigin = `http://127.0.0.1:${sinkPort}`;
+  const sinkLog = []; // every request to the sink origin
+  const appLog = []; // every request to the app origin outside /pkg/
   const redirectUri = `${appOrigin}/cb`;
   // The registered post_logout_redirect_uri values (LO-03).
   const postLogoutRedirectUri = `${appOrigin}/logged-out`;
@@ -332,7 +359,8 @@ export async function startHostile({
             : rest === '/userinfo' ? 'userinfo'
               : rest === '/revoke' ? 'revoke'
                 : rest === '/end-session' ? 'end-session'
-                  : rest === '/redirect-target' ? 'redirect-target' : 'other';
+                  : rest === '/redirect-target' ? 'redirect-target'
+                    : rest === '/rs' || rest.startsWith('/rs/') ? 'rs' : 'other';
     const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
     const entry = record(c, req, url, endpoint, body);
     // The two grants of the token endpoint are told apart in the record.
@@ -351,6 +379,7 @@ export async function startHostile({
         case 'userinfo': return userinfo(req, res, c, ctx, url);
         case 'revoke': return revoke(req, res, c, ctx);
         case 'end-session': return endSession(req, res, c, ctx, url);
+        case 'rs': return resource(req, res, c, ctx, url);
         default:
           c.violations.push(`request to ${rest}`);
           return send(req, res, c, { raw: true, status: 404, body: 'not here' });
@@ -383,6 +412,7 @@ export async function startHostile({
       rawBody: body && body.length ? body.toString('utf8') : '',
       authScheme: auth ? auth.split(' ')[0] : null,
       authorization: auth ?? null,
+      host: req.headers.host ?? null,
       origin: req.headers.origin ?? null,
       referer: req.headers.referer ?? null,
       cookie: req.headers.cookie ?? null,
@@ -540,7 +570,7 @@ export async function startHostile({
 
   function noteIssued(c, ctx, grantType, n, body, tentative) {
     const pick = (k) => (typeof body[k] === 'string' ? body[k] : undefined);
-    c.issued.push({ grantType, n, seq: ctx.request.seq, access_token: pick('access_token'), refresh_token: pick('refresh_token'), id_token: pick('id_token'), expires_in: body.expires_in, tentative });
+    c.issued.push({ grantType, n, seq: ctx.request.seq, access_token: pick('access_token'), refresh_token: pick('refresh_token'), id_token: pick('id_token'), expires_in: body.expires_in, scope: body.scope, resource: ctx.resource ?? null, tentative });
     if (pick('id_token')) c.idTokens.push(pick('id_token'));
   }
 
@@ -566,10 +596,11 @@ export async function startHostile({
     if (e.rawQuery) v(`query string on the refresh request: ${e.rawQuery}`);
     const f = e.form ?? {};
     for (const k of Object.keys(f)) {
-      if (!['grant_type', 'refresh_token', 'client_id', 'scope'].includes(k)) v(`unexpected form field ${k}`);
+      if (!['grant_type', 'refresh_token', 'client_id', 'scope', ...(spec.resourceIndicators ? ['resource'] : [])].includes(k)) v(`unexpected form field ${k}`);
       if (Array.isArray(f[k])) v(`repeated form field ${k}`);
     }
     if (f.client_id !== CLIENT_ID) v(`client_id=${f.client_id}`);
+    if (f.resource !== undefined && !/^https?:\/\/[^?#]+$/.test(f.resource)) v(`resource ${f.resource} is not an absolute URI without query or fragment (RFC 8707 §2)`);
     const presented = c.rts.get(f.refresh_token);
     if (!presented) { v('unknown refresh token'); return deny('unknown refresh token'); }
     if (presented.grant.revoked) { v('refresh token of a revoked grant presented'); return deny('grant revoked'); }
@@ -581,7 +612,13 @@ export async function startHostile({
     }
     ctx.grant = presented.grant;
     ctx.presentedRefreshToken = f.refresh_token;
+    ctx.resource = f.resource;
     const delay = spec.delayMs ? { delayMs: spec.delayMs } : {};
+    // RFC 6749 §6: a scope on a refresh is within the grant's (never beyond it, §3.3).
+    const grantScope = ctx.grant.scope.split(' ');
+    if (f.scope !== undefined && !f.scope.split(' ').filter(Boolean).every((t) => grantScope.includes(t))) {
+      return send(req, res, c, { raw: true, status: 400, body: { error: 'invalid_scope', error_description: 'beyond the grant' } });
+    }
     if (spec.response) {
       const out = spec.response(ctx);
       if (out) return send(req, res, c, { ...out, ...delay });
@@ -590,7 +627,7 @@ export async function startHostile({
     c.tokens.add(accessToken);
     ctx.accessToken = accessToken;
     const newRt = `RT-${rand()}`;
-    let body = { access_token: accessToken, token_type: 'Bearer', expires_in: spec.expiresIn?.(n, ctx) ?? 7200, scope: ctx.grant.scope, refresh_token: newRt };
+    let body = { access_token: accessToken, token_type: 'Bearer', expires_in: spec.expiresIn?.(n, ctx) ?? 7200, scope: f.scope ?? ctx.grant.scope, refresh_token: newRt };
     const idSpec = spec.idToken ? spec.idToken(n, ctx) : {};
     if (idSpec !== null && ctx.grant.scope.split(' ').includes('openid')) body.id_token = idToken(c, ctx, idSpec ?? {});
     if (spec.body) body = spec.body(body, ctx) ?? body;
@@ -726,10 +763,41 @@ export async function startHostile({
     send(req, res, c, info);
   }
 
+  /**
+   * The resource server of a case (auth.fetch, issue 12): RFC 6750 §2.1 (the token in the
+   * Authorization header only), CORS for the app origin with WWW-Authenticate exposed (unless
+   * the answer says `expose: false`). The record keeps which issued token came (never the token).
+   */
+  function resource(req, res, c, ctx, url) {
+    const e = ctx.request;
+    const v = (msg) => c.violations.push(`rs: ${msg}`);
+    c.resourceCount = (c.resourceCount ?? 0) + 1;
+    ctx.resourceCount = c.resourceCount;
+    if (e.host !== new URL(asOrigin).host) v(`request under the Host ${e.host} (another origin than the resource server's)`);
+    if (e.cookie) v('Cookie sent');
+    if (url.searchParams.has('access_token') || [...c.tokens].some((t) => e.rawQuery.includes(t) || e.rawBody.includes(t))) v('access token in the URL or body (RFC 6750 §2.1: the header only)');
+    const m = /^(\S+) (.+)$/.exec(e.authorization ?? '');
+    const token = m?.[2];
+    const issued = token ? c.issued.findIndex((i) => i.access_token === token) : -1;
+    ctx.bearer = m ? { scheme: m[1], known: c.tokens.has(token), issued, id: fingerprint(token) } : null;
+    e.bearer = ctx.bearer;
+    // Never keep the token itself in the record.
+    e.authorization = m ? `${m[1]} <${issued >= 0 ? `issued #${issued}` : 'unknown token'}>` : e.authorization && '<unparsable>';
+    if (!m) v('no Authorization header');
+    else if (m[1] !== 'Bearer') v(`Authorization scheme ${m[1]}`);
+    else if (!ctx.bearer.known) v('an access token this case never issued');
+    else if (c.revoked.has(token)) v('revoked access token presented');
+    const out = c.spec.resource?.(ctx) ?? { raw: true, status: 200, body: { ok: true, n: ctx.resourceCount } };
+    e.answered = out.status ?? 200;
+    const expose = out.expose ?? true;
+    return send(req, res, c, { ...out, headers: { ...(expose ? { 'access-control-expose-headers': 'WWW-Authenticate' } : {}), ...out.headers } });
+  }
+
   // --- the app origin --------------------------------------------------------------------------
 
   function handleApp(req, res) {
     const url = new URL(req.url, appOrigin);
+    if (!url.pathname.startsWith('/pkg/')) appLog.push({ method: req.method, path: url.pathname, rawQuery: url.search, authorization: Boolean(req.headers.authorization), at: Date.now() });
     if (url.pathname.startsWith('/pkg/')) {
       const file = pkg.get(url.pathname.slice('/pkg/'.length));
       if (!file) { res.writeHead(404); res.end('no such file'); return; }
@@ -745,21 +813,40 @@ export async function startHostile({
     res.end(BLANK_PAGE);
   }
 
+  /** The sink origin: records everything; answers as a permissive resource server would. */
+  function handleSink(req, res) {
+    const url = new URL(req.url, sinkOrigin);
+    sinkLog.push({ method: req.method, path: url.pathname, rawQuery: url.search, authorization: Boolean(req.headers.authorization), origin: req.headers.origin ?? null, at: Date.now() });
+    res.writeHead(req.method === 'OPTIONS' ? 204 : 200, {
+      'access-control-allow-origin': appOrigin,
+      'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '',
+      'access-control-expose-headers': 'WWW-Authenticate',
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+    });
+    res.end(req.method === 'OPTIONS' ? '' : '{"sink":true}');
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   const track = (server) => server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   const asServer = http.createServer((req, res) => { handleAs(req, res).catch((err) => { res.writeHead(500); res.end(String(err)); }); });
   const appServer = http.createServer(handleApp);
+  const sinkServer = http.createServer(handleSink);
   track(asServer);
   track(appServer);
+  track(sinkServer);
   await Promise.all([
     new Promise((resolve, reject) => { asServer.once('error', reject); asServer.listen(asPort, '127.0.0.1', resolve); }),
     new Promise((resolve, reject) => { appServer.once('error', reject); appServer.listen(appPort, '127.0.0.1', resolve); }),
+    new Promise((resolve, reject) => { sinkServer.once('error', reject); sinkServer.listen(sinkPort, '127.0.0.1', resolve); }),
   ]);
 
   return {
     asOrigin,
     appOrigin,
+    sinkOrigin,
     redirectUri,
     postLogoutRedirectUri,
     clientId: CLIENT_ID,
@@ -788,12 +875,16 @@ export async function startHostile({
     revoked: (id) => [...state(id).revoked],
     lastMetadata: (id) => state(id).lastMetadata,
     unknownRequests: () => unknown,
+    /** Every request the sink origin received (must stay empty). */
+    sinkRequests: () => sinkLog,
+    /** Requests to the app origin outside /pkg/ (pages, and anything stray). */
+    appRequests: () => appLog,
     /** Highest request sequence number so far (to slice "what came after"). */
     mark: () => seq,
     async close() {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
-      await Promise.all([asServer, appServer].map((s) => new Promise((resolve) => { s.close(() => resolve()); })));
+      await Promise.all([asServer, appServer, sinkServer].map((s) => new Promise((resolve) => { s.close(() => resolve()); })));
     },
   };
 }
