@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/ with `wasm-pack build --target web` (release: opt-level z,
 # LTO, wasm-opt -Oz from npm binaryen — never Debian's, see TOOLCHAIN pitfall 2; features js +
-# small-alloc), shortens the import names (scripts/shrink-imports.mjs), prints the size of what
-# an app ships (wasm + JS glue), then builds the Rust example page (scripts/build-example.sh).
+# small-alloc), and its second build into pkg/full/ (+ resource-servers), shortens the import
+# names (scripts/shrink-imports.mjs), prints the size of what an app ships (wasm + JS glue) for
+# both, then builds the Rust example page (scripts/build-example.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # PKG_OUT: where to put the package (default pkg/; size experiments use another directory).
@@ -13,10 +14,17 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 if command -v wasm-opt >/dev/null && [ "$(command -v wasm-opt)" != "$PWD/node_modules/.bin/wasm-opt" ]; then
   echo "[build] FAIL: wasm-opt on PATH is not npm binaryen's ($(command -v wasm-opt))" >&2; exit 1
 fi
-wasm-pack --log-level warn build --release --target web --out-dir "$out" --out-name spa_oauth -- --features js,small-alloc
-test -f "$out/spa_oauth_bg.wasm"
-rm -f "$out/.gitignore"
-node scripts/shrink-imports.mjs "$out/spa_oauth_bg.wasm" "$out/spa_oauth.js"
+# Two builds (one npm package): the default import `spa-oauth-wasm` (pkg/), and
+# `spa-oauth-wasm/full` (pkg/full/: + feature resource-servers, calls to APIs — Cargo.toml).
+wasm_build() {
+  wasm-pack --log-level warn build --release --target web --out-dir "$1" --out-name spa_oauth -- --features "$2"
+  test -f "$1/spa_oauth_bg.wasm"
+  rm -f "$1/.gitignore"
+  node scripts/shrink-imports.mjs "$1/spa_oauth_bg.wasm" "$1/spa_oauth.js"
+}
+wasm_build "$out" js,small-alloc
+wasm_build "$out/full" js,small-alloc,resource-servers
+rm -f "$out/full/package.json" "$out/full/README.md"
 # The npm name: `spa-oauth` on the public registry is an unrelated package (issue 14.5), so the
 # package is `spa-oauth-wasm` (free when checked, December 2026); the crate keeps its name. No JS
 # snippets: nothing has side effects at import.
@@ -26,6 +34,13 @@ const file = process.argv[1];
 const p = JSON.parse(fs.readFileSync(file, "utf8"));
 p.name = "spa-oauth-wasm";
 p.sideEffects = false;
+p.files = [...new Set([...p.files, "full/spa_oauth_bg.wasm", "full/spa_oauth.js", "full/spa_oauth.d.ts"])];
+p.exports = {
+  ".": { types: "./spa_oauth.d.ts", default: "./spa_oauth.js" },
+  "./full": { types: "./full/spa_oauth.d.ts", default: "./full/spa_oauth.js" },
+  "./spa_oauth_bg.wasm": "./spa_oauth_bg.wasm",
+  "./full/spa_oauth_bg.wasm": "./full/spa_oauth_bg.wasm",
+};
 fs.writeFileSync(file, JSON.stringify(p, null, 2) + "\n");
 ' "$out/package.json"
 node scripts/size.mjs --report

@@ -4,6 +4,9 @@
 // scripts/build.sh after `wasm-pack build`, like a bundler's renaming; nothing else changes.
 // Purely mechanical: each long name is unique, so a whole-word replacement in the glue is exact,
 // and the script fails when a name is missing from the glue or a long name survives.
+// The intrinsics wasm-bindgen names `__wbindgen_generic_<16 digits>` are renamed the same way,
+// and the import module (`./spa_oauth_bg.js`, repeated before every import name in the .wasm)
+// becomes `a` in both files: its one mention in the glue is the key of the imports object.
 // Usage: node scripts/shrink-imports.mjs pkg/spa_oauth_bg.wasm pkg/spa_oauth.js
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -23,6 +26,12 @@ function leb(n) {
 }
 const str = (s) => Buffer.concat([leb(Buffer.byteLength(s)), Buffer.from(s)]);
 const shortName = (i) => "w" + i.toString(36);
+// The import module and its short name; the glue must name it exactly once, as the key of the
+// object `__wbg_get_imports` returns.
+const MODULE = "./spa_oauth_bg.js", SHORT_MODULE = "a";
+const moduleKey = `"${MODULE}": import0,`;
+if (js.split(moduleKey).length !== 2) throw new Error(`glue does not name ${MODULE} exactly once as the imports key`);
+js = js.replace(moduleKey, `${SHORT_MODULE}: import0,`);
 
 const parts = [wasm.subarray(0, 8)];
 let pos = 8, renamed = 0;
@@ -46,14 +55,15 @@ while (pos < wasm.length) {
     else if (kind === 3) { p += 2; }                                    // global
     else throw new Error("unknown import kind " + kind);
     let name = field;
-    if (/^__wbg_[A-Za-z0-9_]+_[0-9a-f]{16}$/.test(field) && js.includes(field)) {
+    if (/^(__wbg_[A-Za-z0-9_]+_[0-9a-f]{16}|__wbindgen_generic_[0-9]{16})$/.test(field) && js.includes(field)) {
       name = shortName(renamed++);
       const re = new RegExp(`\\b${field}\\b`, "g");
       const before = js.length;
       js = js.replace(re, name);
       if (js.length === before) throw new Error("glue does not mention " + field);
     }
-    entries.push(Buffer.concat([str(module), str(name), wasm.subarray(descStart, p)]));
+    if (module !== MODULE) throw new Error("unexpected import module " + module);
+    entries.push(Buffer.concat([str(SHORT_MODULE), str(name), wasm.subarray(descStart, p)]));
   }
   if (p !== end) throw new Error("import section parse mismatch");
   const body = Buffer.concat([leb(count), ...entries]);
@@ -61,7 +71,7 @@ while (pos < wasm.length) {
   pos = end;
 }
 // No long name may survive in the glue.
-const left = js.match(/__wbg_[A-Za-z0-9_]+_[0-9a-f]{16}\b/g);
+const left = js.match(/__wbg_[A-Za-z0-9_]+_[0-9a-f]{16}\b|__wbindgen_generic_[0-9]{16}\b|\.\/spa_oauth_bg\.js/g);
 if (left) throw new Error("unrenamed import names left in the glue: " + left.slice(0, 3).join(", "));
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(jsPath, js);

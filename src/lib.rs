@@ -46,6 +46,8 @@ mod js;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::{AuthClient, CallbackResult, ClientOptions, Event, LoggedOut, LoginOptions, LogoutOptions, RefreshSource, Restored, Revocation, Started, Subscription};
+#[cfg(all(target_arch = "wasm32", feature = "resource-servers"))]
+pub use client::{FetchRecord, TokenInfo};
 pub use crate::core::discovery::MetadataKind;
 pub use crate::core::error::{Error, ErrorCode};
 pub use crate::core::json::Value;

@@ -307,15 +307,24 @@ async fn login_options_are_validated() {
     assert!(storage_entries().is_empty(), "a refused login stores nothing");
 
     // Valid options reach the URL and the transaction.
+    // A login's scope is added to the client's (incremental authorization), normalised.
     let l = start(&c, &LoginOptions::default().scope("openid  email").param("prompt", "login").param("max_age", "0"));
-    assert_eq!(l.param("scope").as_deref(), Some("openid email"), "scope normalised");
+    assert_eq!(l.param("scope").as_deref(), Some("openid profile email"), "scope added and normalised");
     assert_eq!(l.param("prompt").as_deref(), Some("login"));
     assert_eq!(l.param("max_age").as_deref(), Some("0"));
     assert_eq!(get(&l.record, "max_age").as_f64(), Some(0.0));
-    assert_eq!(get_str(&l.record, "scope").as_deref(), Some("openid email"));
-    let l = start(&c, &LoginOptions::default().scope("api:read"));
+    assert_eq!(get_str(&l.record, "scope").as_deref(), Some("openid profile email"));
+    let l = start(&c, &LoginOptions::default().scope("api:read").param("acr_values", "urn:mfa"));
+    assert_eq!(l.param("scope").as_deref(), Some("openid profile api:read"));
+    assert_eq!(get_str(&l.record, "acr_values").as_deref(), Some("urn:mfa"), "acr_values kept for the acr check");
+    let oauth_only = create(as_example("c").scope("api:read")).await;
+    let l = start(&oauth_only, &LoginOptions::default());
     assert_eq!(l.nonce, None, "no nonce without openid");
     assert_eq!(l.param("scope").as_deref(), Some("api:read"));
+    // returnTo: the redirect URI's origin only; kept in the transaction.
+    assert_eq!(code(c.create_authorization_url(&LoginOptions::default().return_to("https://evil.example/"))), ErrorCode::InvalidConfig);
+    let l = start(&c, &LoginOptions::default().return_to("https://app.example/page?x=1#y"));
+    assert_eq!(get_str(&l.record, "return_to").as_deref(), Some("https://app.example/page?x=1#y"));
 
     // is_redirect_callback: a response at the redirect URI with state and code or error.
     assert!(c.is_redirect_callback(Some("https://app.example/cb?code=a&state=b")));

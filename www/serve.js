@@ -249,6 +249,7 @@ export async function startDemo({
   providerOptions = {},
   apiOptions = {},
   accessTokenTTL,
+  agentConnectSrc = [],
   quiet = false,
 } = {}) {
   const tokenTTL = Number(accessTokenTTL ?? providerOptions.accessTokenTTL ?? DEFAULT_ACCESS_TOKEN_TTL);
@@ -320,7 +321,8 @@ export async function startDemo({
     const providerOrigin = new URL(provider.issuer).origin;
     const canonicalHost = `${HOST}:${demoPort}`;
     // The agent console calls the agent API (another origin): only its pages may connect there.
-    const agentCsp = contentSecurityPolicy(providerOrigin, apiOrigin);
+    // (agentConnectSrc: more origins for tests that check what an SDK sends elsewhere.)
+    const agentCsp = contentSecurityPolicy(providerOrigin, apiOrigin, ...agentConnectSrc);
     const baseHeaders = {
       'Cache-Control': 'no-store',
       'Content-Security-Policy': contentSecurityPolicy(providerOrigin),
@@ -371,7 +373,7 @@ export async function startDemo({
           return;
         }
         if (pathname === '/agent/config.json') {
-          send(200, agentConfigBody, { 'Content-Type': CONTENT_TYPES['.json'] });
+          send(200, agentConfigBody, { 'Content-Type': CONTENT_TYPES['.json'], 'Content-Security-Policy': agentCsp });
           return;
         }
         if (pathname === '/agent') {

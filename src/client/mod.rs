@@ -28,6 +28,8 @@
 #[cfg(feature = "small-alloc")]
 mod alloc;
 mod crypto;
+#[cfg(feature = "resource-servers")]
+mod fetch;
 mod http;
 mod options;
 mod storage;
@@ -51,6 +53,8 @@ pub(crate) fn spawn(f: LocalFuture<'static, Result<JsValue, JsValue>>) -> Promis
 }
 use web_sys::BroadcastChannel;
 
+#[cfg(feature = "resource-servers")]
+pub use fetch::{FetchRecord, TokenInfo};
 pub use options::{ClientOptions, LoginOptions, LogoutOptions};
 
 use crate::core::authorize::{self, PendingAuthorization};
@@ -66,6 +70,8 @@ use crate::core::logout::{self, TokenTypeHint};
 use crate::core::secret::{AccessToken, RefreshToken};
 use crate::core::token::{self, HttpRequest, TokenResponsePolicy};
 use crate::core::{pkce, refresh, uri, userinfo};
+#[cfg(feature = "resource-servers")]
+use crate::core::resource;
 
 #[cfg(feature = "js")]
 pub(crate) use crypto::check_id_token;
@@ -105,6 +111,18 @@ pub enum Event {
     /// A provider quirk the app opted into was met and tolerated: `auth_time_changed` (a
     /// refreshed ID token with another `auth_time`, see [`ClientOptions::allow_auth_time_change`]).
     Warning(&'static str),
+    #[cfg(feature = "resource-servers")]
+    /// An authorized call ([`AuthClient::fetch`]) got an answer (also one that ends in an
+    /// error, and the first answer of a retried call): which token it used, never the token.
+    Fetch(FetchRecord),
+    #[cfg(feature = "resource-servers")]
+    /// A call needs scope the grant does not cover: the `consent_required` error (its
+    /// [`Error::detail`] carries `scope` and `resource`).
+    ConsentRequired(Error),
+    #[cfg(feature = "resource-servers")]
+    /// A resource server asks for a stronger or more recent authentication: the
+    /// `step_up_required` error (`acr_values`, `max_age`, `resource`).
+    StepUpRequired(Error),
 }
 
 /// Where new tokens came from.
@@ -192,13 +210,103 @@ pub(crate) struct Session {
     /// Access-token expiry, ms since the epoch.
     pub(crate) exp: Option<f64>,
     pub(crate) scope: String,
-    /// When the token response arrived, ms.
+    /// The scope the login asked for (a refresh token covers the scope of its authorization
+    /// request, not earlier ones): a later login asks for it again (incremental consent).
+    pub(crate) asked: String,
+    /// When the token response of `at` arrived, ms.
     pub(crate) obtained: f64,
+    /// Orders the copies of this session across tabs (ms; any change makes it larger).
+    pub(crate) version: f64,
+    /// Tokens for resource servers and scopes (RFC 8707; RFC 6749 §6 down-scoping).
+    #[cfg(feature = "resource-servers")]
+    pub(crate) scoped: Vec<ScopedToken>,
+}
+
+#[cfg(feature = "resource-servers")]
+/// An access token for one resource server (RFC 8707 `resource`) and scope, from a refresh grant.
+#[derive(Clone)]
+pub(crate) struct ScopedToken {
+    pub(crate) resource: Option<String>,
+    pub(crate) scope: String,
+    pub(crate) at: AccessToken,
+    pub(crate) exp: Option<f64>,
+    pub(crate) obtained: f64,
+}
+
+#[cfg(feature = "resource-servers")]
+/// Most tokens for resource servers kept at once (the oldest goes).
+const MAX_SCOPED: usize = 8;
+
+/// Which token a call needs: the session's (both `None`), or one for a resource server and/or
+/// a scope. Without the `resource-servers` feature only the session's: every branch for the
+/// others is then dead code the compiler removes.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Want {
+    #[cfg(feature = "resource-servers")]
+    pub(crate) resource: Option<String>,
+    #[cfg(feature = "resource-servers")]
+    pub(crate) scope: Option<String>,
+}
+
+impl Want {
+    #[cfg(feature = "resource-servers")]
+    fn is_default(&self) -> bool {
+        self.resource.is_none() && self.scope.is_none()
+    }
+    #[cfg(not(feature = "resource-servers"))]
+    fn is_default(&self) -> bool {
+        true
+    }
+    #[cfg(feature = "resource-servers")]
+    fn parts(&self) -> (Option<&str>, Option<&str>) {
+        (self.resource.as_deref(), self.scope.as_deref())
+    }
+    #[cfg(not(feature = "resource-servers"))]
+    fn parts(&self) -> (Option<&str>, Option<&str>) {
+        (None, None)
+    }
+}
+
+/// The renewal margin of a token obtained at `obtained` expiring at `exp`: `margin_ms`, or half
+/// the lifetime when that is shorter.
+fn margin_of(margin_ms: f64, obtained: f64, exp: Option<f64>) -> f64 {
+    let lifetime = exp.map_or(f64::INFINITY, |e| e - obtained);
+    if margin_ms >= lifetime {
+        (lifetime / 2.0).max(0.0)
+    } else {
+        margin_ms
+    }
 }
 
 impl Session {
     fn fresh(&self, now: f64, margin: f64) -> bool {
         self.exp.is_none_or(|exp| exp - now > margin)
+    }
+
+#[cfg(feature = "resource-servers")]
+    /// The token in memory for `want` with more than the margin left, and its scope: the
+    /// session's when `want` names no resource and its scope covers the one asked, else a
+    /// scoped token for that resource covering it.
+    fn find(&self, want: &Want, now: f64, margin_ms: f64) -> Option<(&AccessToken, &str)> {
+        let required = want.scope.as_deref().unwrap_or("");
+        if want.resource.is_none() && self.fresh(now, margin_of(margin_ms, self.obtained, self.exp)) && resource::covers(&self.scope, required) {
+            return Some((&self.at, &self.scope));
+        }
+        self.scoped
+            .iter()
+            .find(|t| t.resource == want.resource && resource::covers(&t.scope, required) && t.exp.is_none_or(|e| e - now > margin_of(margin_ms, t.obtained, Some(e))))
+            .map(|t| (&t.at, t.scope.as_str()))
+    }
+
+    /// Keeps `t`: expired tokens and the one it replaces go; at most [`MAX_SCOPED`] stay
+    /// (the newest).
+    #[cfg(feature = "resource-servers")]
+    fn push_scoped(&mut self, t: ScopedToken) {
+        self.scoped.retain(|o| o.exp.is_none_or(|e| e > t.obtained) && !(o.resource == t.resource && o.scope == t.scope));
+        let excess = (self.scoped.len() + 1).saturating_sub(MAX_SCOPED);
+        // (Not `Vec::remove`: its bounds panic would link the formatting machinery.)
+        self.scoped = core::mem::take(&mut self.scoped).into_iter().skip(excess).collect();
+        self.scoped.push(t);
     }
 
     fn same_rt(&self, other: Option<&Session>) -> bool {
@@ -229,7 +337,7 @@ struct State {
     jwks: Option<(Rc<Vec<Jwk>>, f64)>,
     kid_refetch: f64,
     in_callback: bool,
-    refreshing: Option<Rc<Flight>>,
+    refreshing: Vec<(Want, Rc<Flight>)>,
     retry_ms: f64,
     not_before: f64,
     /// A forced refresh was asked for at this time (ms): until a session obtained later is
@@ -250,9 +358,13 @@ pub(crate) struct Inner {
     allow_auth_time_change: bool,
     timeout_ms: u32,
     margin_ms: f64,
+    #[cfg(feature = "resource-servers")]
+    servers: Vec<fetch::Server>,
+    #[cfg(feature = "resource-servers")]
+    indicators: bool,
     name: String,
     tab: String,
-    st: RefCell<State>,
+    st: sys::Shared<State>,
 }
 
 /// An OAuth 2.0 / OpenID Connect client for one authorization server (RFC 6749 §4.1 with RFC
@@ -293,6 +405,8 @@ impl AuthClient {
             None => None,
         };
         let config = options.config(metadata.as_deref())?;
+        #[cfg(feature = "resource-servers")]
+        let servers = fetch::servers(&options.resource_servers)?;
         let tab = pkce::base64url(&sys::random(12)?);
         let name = ["spa-oauth ", config.issuer.as_str(), " ", config.client_id.as_str()].concat();
         let inner = Rc::new(Inner {
@@ -302,9 +416,13 @@ impl AuthClient {
             allow_auth_time_change: options.allow_auth_time_change,
             timeout_ms: options.timeout_ms,
             margin_ms: f64::from(options.refresh_margin_seconds) * 1000.0,
+            #[cfg(feature = "resource-servers")]
+            servers,
+            #[cfg(feature = "resource-servers")]
+            indicators: options.resource_indicators,
             name,
             tab,
-            st: RefCell::new(State { live: true, retry_ms: FIRST_RETRY_MS, kid_refetch: f64::NEG_INFINITY, ..State::default() }),
+            st: sys::Shared::new(State { live: true, retry_ms: FIRST_RETRY_MS, kid_refetch: f64::NEG_INFINITY, ..State::default() }),
         });
         tabs::attach(&inner);
         Ok(AuthClient { inner })
@@ -535,6 +653,8 @@ struct Accepted {
     scope: String,
     nonce: Option<String>,
     max_age: Option<u64>,
+    acr_values: Option<String>,
+    return_to: Option<String>,
     expect_id_token: bool,
 }
 
@@ -548,12 +668,21 @@ impl Inner {
     }
 
     fn margin(&self, s: &Session) -> f64 {
-        let lifetime = s.exp.map_or(f64::INFINITY, |e| e - s.obtained);
-        if self.margin_ms >= lifetime {
-            (lifetime / 2.0).max(0.0)
+        margin_of(self.margin_ms, s.obtained, s.exp)
+    }
+
+    /// The RFC 8707 `resource` indicators logins ask for (none when they are off).
+    #[cfg(feature = "resource-servers")]
+    fn resources(&self) -> Vec<String> {
+        if self.indicators {
+            self.servers.iter().map(|s| s.url.clone()).collect()
         } else {
-            self.margin_ms
+            Vec::new()
         }
+    }
+    #[cfg(not(feature = "resource-servers"))]
+    fn resources(&self) -> Vec<String> {
+        Vec::new()
     }
 
     pub(crate) fn emit(&self, event: &Event) {
@@ -567,13 +696,23 @@ impl Inner {
 
     fn begin(&self, options: &LoginOptions, silent: bool) -> Result<String, Error> {
         self.live()?;
-        let mut request = options.request(&self.scope);
+        // Incremental: the client's scope, what the session's login asked for, and this login's.
+        let asked = self.st.borrow().session.as_ref().map(|s| s.asked.clone());
+        let base = match asked {
+            Some(a) => authorize::scope_union(&self.scope, &a)?,
+            None => self.scope.clone(),
+        };
+        let mut request = options.request(&base, &self.resources())?;
         if silent {
             request.extra.push(("prompt".into(), "none".into()));
         }
         let random = sys::random(authorize::RANDOM_BYTES)?;
         let now = sys::secs(sys::now_secs());
-        let (url, pending) = authorize::authorization_request(&self.config, &request, &random, now)?;
+        let (url, mut pending) = authorize::authorization_request(&self.config, &request, &random, now)?;
+        if let Some(to) = &options.return_to {
+            authorize::check_return_to(&self.config, to)?;
+            pending.return_to = Some(to.clone());
+        }
         storage::sweep(now, None);
         storage::put(&[storage::TXN_PREFIX, pending.state.expose()].concat(), &pending.to_storage_string())?;
         Ok(url)
@@ -612,6 +751,8 @@ impl Inner {
             expect_id_token: token::expects_id_token(&pending.scope),
             nonce: pending.nonce.as_ref().map(|n| String::from(n.expose())),
             max_age: pending.max_age,
+            acr_values: pending.acr_values,
+            return_to: pending.return_to,
             scope: pending.scope,
         })
     }
@@ -643,6 +784,11 @@ impl Inner {
             Some(idt) => Some(self.verify_id_token(idt.expose(), accepted.nonce.as_deref(), false, accepted.max_age, t.access_token.expose()).await?),
             None => None,
         };
+        if let Some(acr_values) = &accepted.acr_values {
+            // RFC 9470 §4: a step-up must come back at one of the levels asked for.
+            let c = claims.as_deref().and_then(|c| json::parse(c.as_bytes()).ok()).ok_or(ErrorCode::AcrInvalid)?;
+            id_token::check_acr(&c, acr_values)?;
+        }
         self.live()?;
         let session = Session {
             exp: t.expires_at.map(ms),
@@ -650,7 +796,11 @@ impl Inner {
             rt: t.refresh_token,
             claims,
             scope: t.scope,
+            asked: accepted.scope.clone(),
             obtained: received_at,
+            version: received_at,
+            #[cfg(feature = "resource-servers")]
+            scoped: Vec::new(),
         };
         storage::unmark("silent", &self.config.client_id);
         let result = CallbackResult { scope: session.scope.clone(), expires_at: session.exp };
@@ -662,6 +812,9 @@ impl Inner {
         }
         self.broadcast();
         self.schedule();
+        if let Some(to) = &accepted.return_to {
+            sys::replace_url(&callback::cleaned_url(url), to);
+        }
         Ok(result)
     }
 
@@ -786,7 +939,7 @@ impl Inner {
     pub(crate) fn check(self: &Rc<Self>) {
         let (live, s, not_before, refreshing) = {
             let st = self.st.borrow();
-            (st.live, st.session.clone(), st.not_before, st.refreshing.is_some())
+            (st.live, st.session.clone(), st.not_before, st.refreshing.iter().any(|(w, _)| w.is_default()))
         };
         if !live {
             return;
@@ -795,7 +948,7 @@ impl Inner {
         let due = s.as_ref().is_some_and(|s| s.rt.is_some() && !s.fresh(now, self.margin(s)));
         if due && now >= not_before {
             // The flight runs on its own; its outcome reaches the app through events.
-            drop(self.refresh());
+            drop(self.refresh(Want::default()));
         } else if !refreshing && now >= not_before {
             self.schedule();
         }
@@ -823,7 +976,7 @@ impl Inner {
             if valid && t < not_before {
                 return Ok(s.at.clone());
             }
-            return self.refresh().await;
+            return self.refresh(Want::default()).await;
         }
         if valid {
             return Ok(s.at.clone());
@@ -847,11 +1000,11 @@ impl Inner {
             }
             st.force_after = st.force_after.max(requested);
         }
-        let mut r = self.refresh().await;
+        let mut r = self.refresh(Want::default()).await;
         let newer = self.st.borrow().session.as_ref().is_some_and(|s| s.obtained >= requested);
         if r.is_ok() && !newer {
             // The flight joined had answered before this call: one more, for a token of our own.
-            r = self.refresh().await;
+            r = self.refresh(Want::default()).await;
         }
         // Done: later refreshes settle for a valid token again (unless another forced call is
         // still waiting).
@@ -862,22 +1015,23 @@ impl Inner {
         r
     }
 
-    /// Starts a refresh, or joins the one in flight (single flight in this tab).
-    fn refresh(self: &Rc<Self>) -> impl core::future::Future<Output = Result<AccessToken, Error>> + 'static {
-        let existing = self.st.borrow().refreshing.clone();
+    /// Starts a refresh for `want`, or joins the one in flight for it (single flight per token
+    /// in this tab).
+    fn refresh(self: &Rc<Self>, want: Want) -> impl core::future::Future<Output = Result<AccessToken, Error>> + 'static {
+        let existing = self.st.borrow().refreshing.iter().find(|(w, _)| *w == want).map(|(_, f)| f.clone());
         let flight = match existing {
             Some(f) => f,
             None => {
                 let result = Rc::new(RefCell::new(None));
-                let (inner, out) = (self.clone(), result.clone());
+                let (inner, out, key) = (self.clone(), result.clone(), want.clone());
                 let done = spawn(Box::pin(async move {
-                    let r = inner.across_tabs().await;
+                    let r = inner.across_tabs(&key).await;
                     *out.borrow_mut() = Some(r);
-                    inner.st.borrow_mut().refreshing = None;
+                    inner.st.borrow_mut().refreshing.retain(|(w, _)| *w != key);
                     Ok(JsValue::UNDEFINED)
                 }));
                 let f = Rc::new(Flight { done, result });
-                self.st.borrow_mut().refreshing = Some(f.clone());
+                self.st.borrow_mut().refreshing.push((want, f.clone()));
                 f
             }
         };
@@ -890,21 +1044,23 @@ impl Inner {
 
     /// Holds the origin-wide Web Lock while refreshing, so exactly one tab presents the refresh
     /// token; the others receive the outcome over the channel while they wait.
-    fn across_tabs<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<AccessToken, Error>> {
-        Box::pin(self.across_tabs_inner())
+    fn across_tabs<'a>(self: &'a Rc<Self>, want: &'a Want) -> LocalFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(self.across_tabs_inner(want))
     }
 
-    async fn across_tabs_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
+    async fn across_tabs_inner(self: &Rc<Self>, want: &Want) -> Result<AccessToken, Error> {
+        // One lock for every token: each refresh grant may rotate the one refresh token.
         let release: Function = sys::lock(&self.name).await;
         let peers = self.st.borrow().peers;
         if peers {
-            self.catch_up().await;
+            self.catch_up(want).await;
         }
-        let r = self.refresh_locked().await;
-        if let Err(e) = &r {
-            if e.code != ErrorCode::LoginRequired {
-                self.emit(&Event::Error(e.clone()));
-            }
+        let r = self.refresh_locked(want).await;
+        match &r {
+            #[cfg(feature = "resource-servers")]
+            Err(e) if e.code == ErrorCode::ConsentRequired => self.emit(&Event::ConsentRequired(e.clone())),
+            Err(e) if e.code != ErrorCode::LoginRequired && want.is_default() => self.emit(&Event::Error(e.clone())),
+            _ => {}
         }
         let _ = release.call0(&JsValue::UNDEFINED);
         r
@@ -913,10 +1069,16 @@ impl Inner {
     /// With the lock held, wait (≤ 150 ms, only with other tabs) for their newest session: the
     /// lock can be granted before the previous holder's broadcast is delivered, and a hello
     /// round trip cannot overtake it (a channel delivers one sender's messages in order).
-    async fn catch_up(&self) {
+    async fn catch_up(&self, #[cfg_attr(not(feature = "resource-servers"), allow(unused_variables))] want: &Want) {
         let ok = || {
             let st = self.st.borrow();
-            st.session.as_ref().is_some_and(|s| s.fresh(sys::now_ms(), self.margin(s)) && s.obtained >= st.force_after)
+            st.session.as_ref().is_some_and(|s| {
+                #[cfg(feature = "resource-servers")]
+                if !want.is_default() {
+                    return s.find(want, sys::now_ms(), self.margin_ms).is_some();
+                }
+                s.fresh(sys::now_ms(), self.margin(s)) && s.obtained >= st.force_after
+            })
         };
         if ok() {
             return;
@@ -929,32 +1091,45 @@ impl Inner {
         }
     }
 
-    fn refresh_locked<'a>(self: &'a Rc<Self>) -> LocalFuture<'a, Result<AccessToken, Error>> {
-        Box::pin(self.refresh_locked_inner())
+    fn refresh_locked<'a>(self: &'a Rc<Self>, want: &'a Want) -> LocalFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(self.refresh_locked_inner(want))
     }
 
-    async fn refresh_locked_inner(self: &Rc<Self>) -> Result<AccessToken, Error> {
+    /// One refresh grant (RFC 6749 §6) for `want`: the session's token, or (with `resource` /
+    /// `scope`, RFC 8707 §2.2) a token for a resource server. Either way a rotated refresh token
+    /// replaces the session's and the new session goes to the other tabs.
+    async fn refresh_locked_inner(self: &Rc<Self>, want: &Want) -> Result<AccessToken, Error> {
         self.live()?;
+        let default = want.is_default();
         let (s, force_after) = {
             let st = self.st.borrow();
             (st.session.clone().ok_or(ErrorCode::LoginRequired)?, st.force_after)
         };
         // Another tab may have refreshed while we waited for the lock (for a forced refresh:
         // after it was asked for).
-        if s.fresh(sys::now_ms(), self.margin(&s)) && s.obtained >= force_after {
+        let now = sys::now_ms();
+        if default && s.fresh(now, self.margin(&s)) && s.obtained >= force_after {
             return Ok(s.at.clone());
         }
+        #[cfg(feature = "resource-servers")]
+        if !default {
+            if let Some((at, _)) = s.find(want, now, self.margin_ms) {
+                return Ok(at.clone());
+            }
+        }
         let rt = s.rt.clone().ok_or(ErrorCode::LoginRequired)?;
-        let request = refresh::refresh_request(&self.config, &rt)?;
+        let (resource, scope) = want.parts();
+        let request = refresh::refresh_request(&self.config, &rt, resource, scope)?;
         let r = match http::send(&request, self.timeout_ms).await {
             Ok(r) => r,
-            Err(e) => return self.transient(e),
+            Err(e) => return self.transient(e, default),
         };
         if r.status >= 500 {
-            return self.transient(Error::with_detail(ErrorCode::TokenResponseStatus, ServerDetail { status: Some(r.status), ..Default::default() }));
+            return self.transient(Error::with_detail(ErrorCode::TokenResponseStatus, ServerDetail { status: Some(r.status), ..Default::default() }), default);
         }
         let received_at = sys::now_ms();
-        let t = token::process_token_response(r.response(), &s.scope, false, received_at / 1000.0, self.policy).map_err(|e| with_challenge(e, r.challenge.as_deref()));
+        let fallback_scope = if default { s.scope.as_str() } else { scope.unwrap_or("") };
+        let t = token::process_token_response(r.response(), fallback_scope, false, received_at / 1000.0, self.policy).map_err(|e| with_challenge(e, r.challenge.as_deref()));
         let t = match t {
             Ok(t) => t,
             Err(e) if e.code == ErrorCode::TokenError && e.error() == Some("invalid_grant") => {
@@ -974,7 +1149,12 @@ impl Inner {
                 if let Some(rt) = token::issued_refresh_token(r.response()) {
                     self.adopt_refresh_token(&s, rt);
                 }
-                return self.transient(e);
+                #[cfg(feature = "resource-servers")]
+                if !default && e.code == ErrorCode::TokenError && matches!(e.error(), Some("invalid_scope" | "invalid_target")) {
+                    // The grant does not cover this scope or resource: the user must consent.
+                    return Err(self.consent(want, scope.unwrap_or(""), &e));
+                }
+                return self.transient(e, default);
             }
         };
         // The session may have ended while the request was in flight (logout here or elsewhere).
@@ -997,7 +1177,7 @@ impl Inner {
                     if let Some(rt) = t.refresh_token {
                         self.adopt_refresh_token(&s, rt);
                     }
-                    return self.transient(e);
+                    return self.transient(e, default);
                 }
             };
             let mut keep_claims = false;
@@ -1030,17 +1210,37 @@ impl Inner {
         let Some(current) = current.filter(|c| s.same_rt(Some(c))) else {
             return Err(ErrorCode::LoginRequired.into());
         };
+        // A resource server's token must cover the scope asked for (RFC 6749 §3.3: the
+        // provider may grant less): else the call needs consent. The rotated refresh token stays.
+        #[cfg(feature = "resource-servers")]
+        if !default {
+            let lacking = scope.map(|w| resource::missing(&t.scope, w)).unwrap_or_default();
+            if !lacking.is_empty() {
+                if let Some(rt) = t.refresh_token {
+                    self.adopt_refresh_token(&s, rt);
+                }
+                return Err(self.consent(want, &lacking, &Error::new(ErrorCode::ConsentRequired)));
+            }
+        }
         // RFC 6749 §6: a new refresh token replaces the old one (rotation), none keeps it
         // (catalogue RT-01/02).
-        let session = Session {
-            exp: t.expires_at.map(ms),
-            at: t.access_token,
+        let mut session = Session {
             rt: t.refresh_token.or_else(|| current.rt.clone()),
             claims: claims.or_else(|| current.claims.clone()),
-            scope: t.scope,
-            obtained: received_at,
+            version: received_at.max(current.version + 0.001),
+            ..(*current).clone()
         };
-        let (at, exp) = (session.at.clone(), session.exp);
+        let at = t.access_token;
+        if default {
+            session.exp = t.expires_at.map(ms);
+            session.at = at.clone();
+            session.scope = t.scope;
+            session.obtained = received_at;
+        } else {
+            #[cfg(feature = "resource-servers")]
+            session.push_scoped(ScopedToken { resource: want.resource.clone(), scope: t.scope, at: at.clone(), exp: t.expires_at.map(ms), obtained: received_at });
+        }
+        let exp = session.exp;
         {
             let mut st = self.st.borrow_mut();
             st.session = Some(Rc::new(session));
@@ -1048,14 +1248,29 @@ impl Inner {
             st.not_before = 0.0;
         }
         self.broadcast();
-        self.schedule();
-        self.emit(&Event::TokenRefreshed { expires_at: exp, source: RefreshSource::Refresh });
+        if default {
+            self.schedule();
+            self.emit(&Event::TokenRefreshed { expires_at: exp, source: RefreshSource::Refresh });
+        }
         Ok(at)
+    }
+
+    /// The `consent_required` error for `want` lacking `scope`, with what the server said.
+    #[cfg(feature = "resource-servers")]
+    fn consent(&self, want: &Want, scope: &str, cause: &Error) -> Error {
+        Error::with_detail(ErrorCode::ConsentRequired, ServerDetail {
+            error: cause.error().map(String::from),
+            error_description: cause.error_description().map(String::from),
+            status: cause.status(),
+            scope: Some(scope.into()),
+            resource: want.resource.clone(),
+            ..Default::default()
+        })
     }
 
     /// Replaces only the refresh token of the session `s` was read from (if it is still the
     /// current one) and shares the change with the other tabs: the session counts as newer (by
-    /// 1 µs, so a tab holding the old copy adopts it), its access token and claims stay.
+    /// 1 µs, so a tab holding the old copy adopts it), its access tokens and claims stay.
     fn adopt_refresh_token(&self, s: &Session, rt: RefreshToken) {
         let changed = {
             let mut st = self.st.borrow_mut();
@@ -1063,7 +1278,7 @@ impl Inner {
                 Some(current) if s.same_rt(Some(current)) => {
                     let mut next = current.clone();
                     next.rt = Some(rt);
-                    next.obtained += 0.001;
+                    next.version += 0.001;
                     st.session = Some(Rc::new(next));
                     true
                 }
@@ -1075,9 +1290,10 @@ impl Inner {
         }
     }
 
-    /// A network error, time-out, 5xx or unusable answer: keep the tokens, hand out the
-    /// still-valid access token if there is one, retry later with backoff (2 s doubling to 60 s).
-    fn transient(&self, e: Error) -> Result<AccessToken, Error> {
+    /// A network error, time-out, 5xx or unusable answer: keep the tokens, retry later with
+    /// backoff (2 s doubling to 60 s); for the session's token (`default`), hand out the
+    /// still-valid one if there is one.
+    fn transient(&self, e: Error, default: bool) -> Result<AccessToken, Error> {
         let delay = {
             let mut st = self.st.borrow_mut();
             let delay = st.retry_ms;
@@ -1092,7 +1308,7 @@ impl Inner {
         };
         match s {
             // A forced refresh wants a new token: its failure is the caller's answer.
-            Some(s) if s.fresh(sys::now_ms(), 0.0) && s.obtained >= force_after => {
+            Some(s) if default && s.fresh(sys::now_ms(), 0.0) && s.obtained >= force_after => {
                 self.emit(&Event::Error(e));
                 Ok(s.at.clone())
             }
@@ -1188,6 +1404,8 @@ impl Inner {
                     tokens.push((rt.expose(), TokenTypeHint::RefreshToken));
                 }
                 tokens.push((s.at.expose(), TokenTypeHint::AccessToken));
+                #[cfg(feature = "resource-servers")]
+                tokens.extend(s.scoped.iter().map(|t| (t.at.expose(), TokenTypeHint::AccessToken)));
                 for (token, hint) in tokens {
                     if let Err(e) = self.revoke(token, hint).await {
                         self.emit(&Event::Error(e.clone()));
@@ -1235,7 +1453,7 @@ impl Inner {
             let mut st = self.st.borrow_mut();
             st.live = false;
             st.handlers.clear();
-            st.refreshing = None;
+            st.refreshing.clear();
             st.jwks = None;
             (st.channel.take(), st.closures.take())
         };
@@ -1296,7 +1514,7 @@ impl Inner {
                     let mut st = self.st.borrow_mut();
                     // Only a newer session replaces ours: a late answer never brings back a
                     // rotated-away refresh token.
-                    if st.session.as_ref().is_some_and(|cur| s.obtained.partial_cmp(&cur.obtained) != Some(core::cmp::Ordering::Greater)) {
+                    if st.session.as_ref().is_some_and(|cur| s.version.partial_cmp(&cur.version) != Some(core::cmp::Ordering::Greater)) {
                         return;
                     }
                     if sub_of(st.session.as_ref().and_then(|c| c.claims.as_deref())) != sub_of(s.claims.as_deref()) {

@@ -73,6 +73,20 @@ pub struct ClientOptions {
     /// advertises RFC 9207 is reported as that error, not as `iss_missing` (a success without
     /// `iss` is still refused). Default false.
     pub allow_error_without_iss: bool,
+    #[cfg(feature = "resource-servers")]
+    /// The resource servers [`AuthClient::fetch`](super::AuthClient::fetch) may send tokens to
+    /// (RFC 6750 §2.1): absolute URLs (https, or http on a loopback host; no query, fragment or
+    /// credentials). A request URL is under one when it has the same origin and its path is the
+    /// entry's or below it on a segment boundary. Each entry is also the RFC 8707 `resource`
+    /// indicator of its tokens (see [`Self::resource_indicators`]). Default: none (the
+    /// authorized fetch refuses every URL).
+    pub resource_servers: Vec<String>,
+    /// Send RFC 8707 `resource` indicators: every login asks for the resource servers, and the
+    /// token of a call comes from a refresh grant naming its resource server (an audience-
+    /// restricted token per API). Off: calls use the session's token (or a down-scoped one) for
+    /// every resource server, for providers without RFC 8707. Default true.
+    #[cfg(feature = "resource-servers")]
+    pub resource_indicators: bool,
 }
 
 impl ClientOptions {
@@ -100,7 +114,18 @@ impl ClientOptions {
             allow_any_content_type: false,
             allow_auth_time_change: false,
             allow_error_without_iss: false,
+            #[cfg(feature = "resource-servers")]
+            resource_servers: Vec::new(),
+            #[cfg(feature = "resource-servers")]
+            resource_indicators: true,
         }
+    }
+
+    /// Adds a resource server (see [`Self::resource_servers`]).
+    #[cfg(feature = "resource-servers")]
+    pub fn resource_server(mut self, url: impl Into<String>) -> Self {
+        self.resource_servers.push(url.into());
+        self
     }
 
     /// Sets the default scope (RFC 6749 §3.3).
@@ -153,6 +178,13 @@ impl ClientOptions {
         }
         if self.id_token_signing_alg_values.as_ref().is_some_and(Vec::is_empty) {
             return Err(invalid());
+        }
+        #[cfg(feature = "resource-servers")]
+        for r in &self.resource_servers {
+            // RFC 8707 §2: an absolute URI without fragment (and, here, without query).
+            if uri::check_endpoint(r)?.query.is_some() {
+                return Err(Error::new(ErrorCode::InsecureEndpoint));
+            }
         }
         let scope = authorize::normalize_scope(self.scope.as_deref().unwrap_or("openid"))?;
         let discovery = match (&self.authorization_endpoint, &self.token_endpoint) {
@@ -217,17 +249,22 @@ impl ClientOptions {
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct LoginOptions {
-    /// Scope of this login (RFC 6749 §3.3); default: the client's.
+    /// Scope this login asks for besides the client's (RFC 6749 §3.3): incremental
+    /// authorization, e.g. the `scope` of a `consent_required` error.
     pub scope: Option<String>,
     /// Extra authorization request parameters (`prompt`, `login_hint`, `max_age`, `resource`...;
     /// only `resource` may repeat, RFC 8707 §2). Protocol parameters (`state`, `nonce`,
     /// `code_challenge`, `redirect_uri`...) are refused with
     /// [`ErrorCode::ProtocolParameterOverride`].
     pub extra_params: Vec<(String, String)>,
+    /// Where the address bar goes once the login completed (e.g. the page that asked for more
+    /// scope or a step-up): an absolute URL of the redirect URI's origin. Default: the redirect
+    /// URI, cleaned.
+    pub return_to: Option<String>,
 }
 
 impl LoginOptions {
-    /// Sets the scope.
+    /// Sets the scope this login adds to the client's (RFC 6749 §3.3).
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
         self
@@ -239,8 +276,24 @@ impl LoginOptions {
         self
     }
 
-    pub(crate) fn request(&self, default_scope: &str) -> AuthorizationRequest {
-        AuthorizationRequest { scope: self.scope.clone().unwrap_or_else(|| default_scope.into()), extra: self.extra_params.clone() }
+    /// Sets where the address bar goes after the callback.
+    pub fn return_to(mut self, url: impl Into<String>) -> Self {
+        self.return_to = Some(url.into());
+        self
+    }
+
+    /// The request: the client's scope plus this login's (incremental authorization), the extra
+    /// parameters, and a `resource` per resource server unless the extras name some.
+    pub(crate) fn request(&self, default_scope: &str, resources: &[String]) -> Result<AuthorizationRequest, Error> {
+        let mut extra = self.extra_params.clone();
+        if !extra.iter().any(|(n, _)| n == "resource") {
+            extra.extend(resources.iter().map(|r| (String::from("resource"), r.clone())));
+        }
+        let scope = match &self.scope {
+            Some(s) => authorize::scope_union(default_scope, s)?,
+            None => default_scope.into(),
+        };
+        Ok(AuthorizationRequest { scope, extra })
     }
 }
 

@@ -149,3 +149,24 @@ async fn lock_inner(name: &str) -> Function {
 fn noop_function() -> Function {
     Closure::<dyn FnMut()>::new(|| {}).into_js_value().unchecked_into()
 }
+
+/// A `RefCell` whose borrow panics share one source location. `RefCell::borrow` and
+/// `borrow_mut` are `#[track_caller]`: through them every call site adds its own panic
+/// `Location` (16 bytes of data and the code passing it) to the module; through these methods
+/// (no `#[track_caller]`) the location is always this file's. Same semantics otherwise: a
+/// conflicting borrow still panics (a bug, never reached). A size measure for the client's state.
+pub(crate) struct Shared<T>(core::cell::RefCell<T>);
+
+impl<T> Shared<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Shared(core::cell::RefCell::new(value))
+    }
+
+    pub(crate) fn borrow(&self) -> core::cell::Ref<'_, T> {
+        self.0.borrow()
+    }
+
+    pub(crate) fn borrow_mut(&self) -> core::cell::RefMut<'_, T> {
+        self.0.borrow_mut()
+    }
+}

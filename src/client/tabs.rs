@@ -8,11 +8,15 @@
 
 use std::rc::{Rc, Weak};
 
+#[cfg(feature = "resource-servers")]
+use js_sys::Array;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, MessageEvent};
 
+#[cfg(feature = "resource-servers")]
+use super::ScopedToken;
 use super::{sys, weak, Inner, Session};
 use crate::core::json::{self, Value};
 use crate::core::secret::{AccessToken, RefreshToken};
@@ -123,10 +127,30 @@ pub(crate) fn message(kind: &str, tab: &str, session: Option<&Session>) -> JsVal
         set(&o, "claims", &opt_str(s.claims.as_deref()));
         set(&o, "exp", &s.exp.map_or(JsValue::NULL, JsValue::from_f64));
         set(&o, "scope", &s.scope.as_str().into());
+        set(&o, "q", &s.asked.as_str().into());
         set(&o, "obtained", &s.obtained.into());
+        set(&o, "v", &s.version.into());
+        #[cfg(feature = "resource-servers")]
+        set(&o, "x", &scoped_list(s));
         set(&m, "s", &o);
     }
     m.into()
+}
+
+/// The tokens for resource servers as `[{r, scope, at, exp, obtained}]`.
+#[cfg(feature = "resource-servers")]
+fn scoped_list(s: &Session) -> JsValue {
+    let scoped = Array::new();
+    for t in &s.scoped {
+        let x = Object::new();
+        set(&x, "r", &opt_str(t.resource.as_deref()));
+        set(&x, "scope", &t.scope.as_str().into());
+        set(&x, "at", &t.at.expose().into());
+        set(&x, "exp", &t.exp.map_or(JsValue::NULL, JsValue::from_f64));
+        set(&x, "obtained", &t.obtained.into());
+        scoped.push(&x);
+    }
+    scoped.into()
 }
 
 fn get(o: &JsValue, k: &str) -> JsValue {
@@ -161,13 +185,29 @@ fn decode(data: &JsValue, tab: &str) -> Option<Message> {
     }
 }
 
+fn finite(v: JsValue) -> Option<f64> {
+    v.as_f64().filter(|o| o.is_finite())
+}
+
+/// `null`/absent → `Some(None)`, a number → `Some(Some(_))`, anything else (NaN too) → `None`.
+fn expiry(v: JsValue) -> Option<Option<f64>> {
+    if v.is_null() || v.is_undefined() {
+        Some(None)
+    } else {
+        Some(Some(v.as_f64().filter(|e| !e.is_nan())?))
+    }
+}
+
 fn session(s: &JsValue) -> Option<Session> {
     if !s.is_object() {
         return None;
     }
     let at = get(s, "at").as_string().filter(|a| !a.is_empty())?;
-    let obtained = get(s, "obtained").as_f64().filter(|o| o.is_finite())?;
+    let obtained = finite(get(s, "obtained"))?;
     let scope = get(s, "scope").as_string()?;
+    // `q`, `v` and `x` are newer members: a tab of an older build sends none (then the scope
+    // asked is the granted one, the version the time obtained, no tokens for resource servers).
+    let asked = text(get(s, "q"))?.unwrap_or_else(|| scope.clone());
     let rt = text(get(s, "rt"))?;
     let claims = text(get(s, "claims"))?;
     // Claims must be a JSON object with a string `sub` (what this tab validated would be).
@@ -177,14 +217,44 @@ fn session(s: &JsValue) -> Option<Session> {
             return None;
         }
     }
-    let exp_v = get(s, "exp");
-    let exp = if exp_v.is_null() || exp_v.is_undefined() { None } else { Some(exp_v.as_f64().filter(|e| !e.is_nan())?) };
+    let v = get(s, "v");
+    let version = if v.is_undefined() { obtained } else { finite(v)? };
     Some(Session {
         at: AccessToken::new(at),
         rt: rt.map(RefreshToken::new),
         claims,
-        exp,
+        exp: expiry(get(s, "exp"))?,
         scope,
+        asked,
         obtained,
+        version,
+        #[cfg(feature = "resource-servers")]
+        scoped: scoped_of(&get(s, "x"))?,
     })
+}
+
+/// The tokens for resource servers of a session message, type-checked.
+#[cfg(feature = "resource-servers")]
+fn scoped_of(list: &JsValue) -> Option<Vec<ScopedToken>> {
+    if list.is_undefined() {
+        return Some(Vec::new());
+    }
+    if !Array::is_array(list) {
+        return None;
+    }
+    let list: &Array = list.unchecked_ref();
+    if list.length() > super::MAX_SCOPED as u32 {
+        return None;
+    }
+    let mut scoped = Vec::new();
+    for x in list.iter() {
+        scoped.push(ScopedToken {
+            resource: text(get(&x, "r"))?,
+            scope: get(&x, "scope").as_string()?,
+            at: AccessToken::new(get(&x, "at").as_string().filter(|a| !a.is_empty())?),
+            exp: expiry(get(&x, "exp"))?,
+            obtained: finite(get(&x, "obtained"))?,
+        });
+    }
+    Some(scoped)
 }

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use super::config::ClientConfig;
 use super::error::{Error, ErrorCode, Result};
-use super::{form, json};
+use super::{form, json, uri};
 use super::pkce::{self, CODE_CHALLENGE_METHOD, VERIFIER_BYTES};
 use super::secret::{CodeVerifier, Nonce, State};
 
@@ -58,6 +58,12 @@ pub struct PendingAuthorization {
     pub scope: String,
     /// `max_age` requested (OIDC Core §3.1.2.1), for the `auth_time` check.
     pub max_age: Option<u64>,
+    /// `acr_values` requested (OIDC Core §3.1.2.1; a step-up, RFC 9470 §4): the ID token's
+    /// `acr` must be one of them ([`crate::core::id_token::check_acr`]).
+    pub acr_values: Option<String>,
+    /// Where the address bar goes after the callback (same origin as the redirect URI; set by
+    /// the client with [`check_return_to`]).
+    pub return_to: Option<String>,
     /// `prompt=none` was requested (a silent restore): `login_required` and the other
     /// interaction errors of OIDC Core §3.1.2.6 then mean "not logged in", not a failure.
     pub prompt_none: bool,
@@ -82,6 +88,27 @@ pub fn normalize_scope(scope: &str) -> Result<String> {
         out.push_str(token);
     }
     Ok(out)
+}
+
+/// Checks a return-to URL (where the address bar goes after the callback): absolute, same
+/// scheme, host and port as the redirect URI, no credentials. Errors: [`ErrorCode::InvalidConfig`].
+pub fn check_return_to(config: &ClientConfig, url: &str) -> Result<()> {
+    let bad = || Error::new(ErrorCode::InvalidConfig);
+    // split refuses user information, controls, spaces and backslashes.
+    let to = uri::split(url, ErrorCode::InvalidConfig)?;
+    let redirect = uri::split(&config.redirect_uri, ErrorCode::InvalidConfig)?;
+    let same = to.scheme.eq_ignore_ascii_case(redirect.scheme) && to.host.eq_ignore_ascii_case(redirect.host) && to.port == redirect.port;
+    if same {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// The scope `extra` adds to `base`, normalised (incremental authorization: a login asks for
+/// the client's scope plus what a call needs). Errors: [`ErrorCode::InvalidConfig`].
+pub fn scope_union(base: &str, extra: &str) -> Result<String> {
+    normalize_scope(&[base, " ", extra].concat())
 }
 
 /// True when the space-separated `scope` contains `token`.
@@ -112,6 +139,7 @@ pub fn authorization_request(
 
     let scope = normalize_scope(&request.scope)?;
     let mut max_age = None;
+    let mut acr_values = None;
     let prompt_none = request.extra.iter().any(|(n, v)| n == "prompt" && v == "none");
     for (i, (name, value)) in request.extra.iter().enumerate() {
         if name.is_empty() || name.bytes().any(|b| b < 0x20 || b == 0x7f) {
@@ -129,6 +157,9 @@ pub fn authorization_request(
                 return Err(ErrorCode::InvalidConfig.into());
             }
             max_age = value.parse::<u64>().ok();
+        }
+        if name == "acr_values" {
+            acr_values = Some(normalize_scope(value).ok().filter(|v| !v.is_empty()).ok_or(ErrorCode::InvalidConfig)?);
         }
     }
 
@@ -168,6 +199,8 @@ pub fn authorization_request(
         redirect_uri: config.redirect_uri.clone(),
         scope,
         max_age,
+        acr_values,
+        return_to: None,
         prompt_none,
         created_at: now,
     };
@@ -197,6 +230,12 @@ impl PendingAuthorization {
             .bool("prompt_none", self.prompt_none);
         if let Some(m) = self.max_age {
             w.num("max_age", m as f64);
+        }
+        if let Some(a) = &self.acr_values {
+            w.str("acr_values", a);
+        }
+        if let Some(r) = &self.return_to {
+            w.str("return_to", r);
         }
         w.finish()
     }
@@ -230,6 +269,13 @@ impl PendingAuthorization {
             None => None,
             Some(_) => Some(whole("max_age").ok_or_else(bad)?),
         };
+        let opt_text = |name: &str| match v.get(name) {
+            None => Ok(None),
+            Some(json::Value::String(t)) => Ok(Some(String::from(t.as_str()))),
+            Some(_) => Err(bad()),
+        };
+        let acr_values = opt_text("acr_values")?;
+        let return_to = opt_text("return_to")?;
         if whole("v") != Some(1) || !matches!(v.get("prompt_none"), Some(json::Value::Bool(_))) {
             return Err(bad());
         }
@@ -242,6 +288,8 @@ impl PendingAuthorization {
             redirect_uri: redirect_uri.into(),
             scope: scope.into(),
             max_age,
+            acr_values,
+            return_to,
             prompt_none: matches!(v.get("prompt_none"), Some(json::Value::Bool(true))),
             created_at,
         })
@@ -253,6 +301,17 @@ mod tests {
     use super::*;
     use crate::core::config::test_config;
     use alloc::vec;
+
+    #[test]
+    fn return_to_and_scope_union() {
+        let c = test_config();
+        assert!(check_return_to(&c, "http://127.0.0.1:5173/agent/?tab=2#x").is_ok());
+        for bad in ["http://127.0.0.1:5174/", "https://127.0.0.1:5173/", "http://evil@127.0.0.1:5173/", "/agent/", "javascript:alert(1)", "http://127.0.0.1:5173/a b"] {
+            assert_eq!(check_return_to(&c, bad).unwrap_err().code, ErrorCode::InvalidConfig, "{bad}");
+        }
+        assert_eq!(scope_union("openid data:read", "data:write  openid").unwrap(), "openid data:read data:write");
+        assert!(scope_union("openid", "a\"b").is_err());
+    }
 
     fn random() -> Vec<u8> {
         (0..RANDOM_BYTES as u8).collect()
@@ -310,6 +369,18 @@ mod tests {
     fn validates_scope_and_max_age_and_randomness() {
         let bad_scope = AuthorizationRequest { scope: "openid \"x\"".into(), extra: vec![] };
         assert_eq!(authorization_request(&test_config(), &bad_scope, &random(), 0).unwrap_err().code, ErrorCode::InvalidConfig);
+        let step_up = AuthorizationRequest { scope: "openid".into(), extra: vec![("acr_values".into(), "urn:mfa  urn:hw".into()), ("max_age".into(), "0".into())] };
+        let (_, p) = authorization_request(&test_config(), &step_up, &random(), 1000).unwrap();
+        assert_eq!((p.acr_values.as_deref(), p.max_age), (Some("urn:mfa urn:hw"), Some(0)));
+        let mut p2 = PendingAuthorization::from_storage_string(&p.to_storage_string()).unwrap();
+        assert_eq!(p2.acr_values.as_deref(), Some("urn:mfa urn:hw"));
+        p2.return_to = Some("http://127.0.0.1:5173/agent/?x=1#row".into());
+        let p3 = PendingAuthorization::from_storage_string(&p2.to_storage_string()).unwrap();
+        assert_eq!(p3.return_to.as_deref(), Some("http://127.0.0.1:5173/agent/?x=1#row"));
+        for bad in ["", " ", "a\"b"] {
+            let r = AuthorizationRequest { scope: "openid".into(), extra: vec![("acr_values".into(), bad.into())] };
+            assert_eq!(authorization_request(&test_config(), &r, &random(), 1000).unwrap_err().code, ErrorCode::InvalidConfig);
+        }
         let bad_age = AuthorizationRequest { scope: "openid".into(), extra: vec![("max_age".into(), "-1".into())] };
         assert_eq!(authorization_request(&test_config(), &bad_age, &random(), 0).unwrap_err().code, ErrorCode::InvalidConfig);
         let ok_age = AuthorizationRequest { scope: "openid".into(), extra: vec![("max_age".into(), "300".into())] };

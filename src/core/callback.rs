@@ -133,12 +133,7 @@ impl AuthorizationResponse {
             return Err(ErrorCode::UnexpectedCallbackParameter.into());
         }
         if let Some(error) = self.param("error") {
-            return Err(Error::with_detail(ErrorCode::AuthorizationError, ServerDetail {
-                error: Some(error.into()),
-                error_description: self.param("error_description").map(String::from),
-                error_uri: self.param("error_uri").map(String::from),
-                status: None,
-            }));
+            return Err(Error::with_detail(ErrorCode::AuthorizationError, ServerDetail::said(Some(error.into()), self.param("error_description").map(String::from), self.param("error_uri").map(String::from), None)));
         }
         match self.param("code") {
             Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code.into())),

@@ -129,12 +129,7 @@ pub fn with_challenge(e: Error, header: Option<&str>) -> Error {
     let Some(h) = header else { return e };
     let found = parse(h).into_iter().find(|c| (c.scheme == "bearer" || c.scheme == "dpop") && c.param("error").is_some());
     match found {
-        Some(ch) => Error::with_detail(e.code, ServerDetail {
-            error: ch.param("error").map(String::from),
-            error_description: ch.param("error_description").map(String::from),
-            error_uri: ch.param("error_uri").map(String::from),
-            status: e.status(),
-        }),
+        Some(ch) => Error::with_detail(e.code, ServerDetail::said(ch.param("error").map(String::from), ch.param("error_description").map(String::from), ch.param("error_uri").map(String::from), e.status())),
         None => e,
     }
 }

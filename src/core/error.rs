@@ -164,6 +164,28 @@ pub enum ErrorCode {
     LoginRequired,
     /// A login callback is already being handled by this client.
     CallbackInProgress,
+
+    // ---- calls to resource servers (RFC 6750, RFC 8707, RFC 9470) ----
+    /// The URL is not under a configured resource server: no token is sent to it (and no
+    /// request is made).
+    ResourceNotAllowed,
+    /// The call needs scope the grant does not cover (RFC 6750 §3.1 `insufficient_scope`, or the
+    /// provider refused the scope on refresh, RFC 6749 §5.2 `invalid_scope`/`invalid_target`):
+    /// the missing `scope` and the `resource` are carried; ask with a login (incremental
+    /// consent).
+    ConsentRequired,
+    /// The resource server asks for a stronger or more recent authentication (RFC 9470 §3
+    /// `insufficient_user_authentication`): `acr_values` / `max_age` are carried.
+    StepUpRequired,
+    /// The resource server refused the access token (RFC 6750 §3.1 `invalid_token`) again after
+    /// one refresh and one retry.
+    InvalidToken,
+    /// The ID token's `acr` is not one of the `acr_values` the login asked for (RFC 9470 §4,
+    /// OIDC Core §3.1.2.1).
+    AcrInvalid,
+    /// A `WWW-Authenticate` challenge of a resource server is malformed, oversized or
+    /// contradictory (RFC 9110 §11.6.1, RFC 6750 §3).
+    ChallengeInvalid,
 }
 
 impl ErrorCode {
@@ -233,6 +255,12 @@ impl ErrorCode {
             NoBrowserContext => "no_browser_context",
             LoginRequired => "login_required",
             CallbackInProgress => "callback_in_progress",
+            ResourceNotAllowed => "resource_not_allowed",
+            ConsentRequired => "consent_required",
+            StepUpRequired => "step_up_required",
+            InvalidToken => "invalid_token",
+            AcrInvalid => "acr_invalid",
+            ChallengeInvalid => "challenge_invalid",
         }
     }
 
@@ -302,6 +330,12 @@ impl ErrorCode {
             NoBrowserContext => "this operation needs a browser window",
             LoginRequired => "no valid session; login required",
             CallbackInProgress => "a login callback is already being handled",
+            ResourceNotAllowed => "the URL is not under a configured resource server; no token is sent to it",
+            ConsentRequired => "the call needs scope the user has not granted; ask for it with a login",
+            StepUpRequired => "the resource server asks for a stronger or more recent authentication",
+            InvalidToken => "the resource server refused the access token again after a refresh",
+            AcrInvalid => "the ID token acr is not one of the acr_values asked for",
+            ChallengeInvalid => "the resource server's WWW-Authenticate challenge is malformed or contradictory",
         }
     }
 }
@@ -323,6 +357,27 @@ pub struct ServerDetail {
     pub error_uri: Option<String>,
     /// HTTP status of the response.
     pub status: Option<u16>,
+    #[cfg(feature = "resource-servers")]
+    /// The missing scope ([`ErrorCode::ConsentRequired`]) or the `scope` of an
+    /// `insufficient_scope` challenge (RFC 6750 §3).
+    pub scope: Option<String>,
+    #[cfg(feature = "resource-servers")]
+    /// The resource server (RFC 8707 resource indicator) a scoped call was for.
+    pub resource: Option<String>,
+    #[cfg(feature = "resource-servers")]
+    /// `acr_values` of a step-up challenge (RFC 9470 §3), space-separated.
+    pub acr_values: Option<String>,
+    #[cfg(feature = "resource-servers")]
+    /// `max_age` of a step-up challenge (RFC 9470 §3), seconds.
+    pub max_age: Option<u64>,
+}
+
+impl ServerDetail {
+    /// What an authorization server said: `error`, `error_description`, `error_uri`, status.
+    #[allow(clippy::needless_update)] // the feature's fields, when enabled
+    pub fn said(error: Option<String>, error_description: Option<String>, error_uri: Option<String>, status: Option<u16>) -> Self {
+        ServerDetail { error, error_description, error_uri, status, ..Default::default() }
+    }
 }
 
 /// The one error type of spa-oauth: a stable [`ErrorCode`] plus, when an authorization server
@@ -370,6 +425,11 @@ impl Error {
     /// The HTTP status of the response that caused this error, when there was one.
     pub fn status(&self) -> Option<u16> {
         self.detail.as_ref()?.status
+    }
+
+    /// The detail, when there is one (scope, resource, step-up values).
+    pub fn detail(&self) -> Option<&ServerDetail> {
+        self.detail.as_deref()
     }
 
     pub(crate) fn with_status(self, status: u16) -> Self {
@@ -421,7 +481,8 @@ pub const ALL: &[ErrorCode] = {
         IssuerMismatch, AudienceMismatch, AzpMismatch, TokenExpired, IatInvalid, NotYetValid, NonceMismatch,
         AtHashMismatch, AuthTimeInvalid, IdTokenChanged, IdTokenTypInvalid, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
-        CallbackInProgress,
+        CallbackInProgress, ResourceNotAllowed, ConsentRequired, StepUpRequired, InvalidToken, AcrInvalid,
+        ChallengeInvalid,
     ]
 };
 

@@ -204,6 +204,17 @@ pub fn validate(token: &VerifiedJws, expect: &Expectations<'_>) -> Result<IdToke
     Ok(IdTokenClaims { iss: iss.into(), sub, aud, azp, exp, iat, auth_time, nonce, json: jws.claims_json.clone() })
 }
 
+/// A step-up login (RFC 9470 §4; OIDC Core §3.1.2.1 `acr_values`) must come back with one of
+/// the authentication context classes asked for: the validated claims' `acr` is one of the
+/// space-separated `acr_values`. Errors: [`ErrorCode::AcrInvalid`] (absent, not a string, or
+/// another class — a provider that answered the request at a lower level).
+pub fn check_acr(claims: &Value, acr_values: &str) -> Result<()> {
+    match claims.get("acr").and_then(Value::as_str) {
+        Some(acr) if acr_values.split(' ').any(|v| !v.is_empty() && v == acr) => Ok(()),
+        _ => Err(ErrorCode::AcrInvalid.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +222,15 @@ mod tests {
     use alloc::format;
 
     const NOW: u64 = 1_700_000_000;
+
+    #[test]
+    fn step_up_acr() {
+        let c = |j: &str| crate::core::json::parse(j.as_bytes()).unwrap();
+        assert!(check_acr(&c(r#"{"acr":"urn:mfa"}"#), "urn:pwd urn:mfa").is_ok());
+        for bad in [r#"{"acr":"urn:pwd"}"#, r#"{}"#, r#"{"acr":1}"#, r#"{"acr":""}"#, r#"{"acr":"urn:mf"}"#] {
+            assert_eq!(check_acr(&c(bad), "urn:mfa").unwrap_err().code, ErrorCode::AcrInvalid, "{bad}");
+        }
+    }
 
     fn verified(claims: &str) -> VerifiedJws {
         let t = format!("{}.{}.{}", base64url::encode(br#"{"alg":"RS256","kid":"k"}"#), base64url::encode(claims.as_bytes()), base64url::encode(b"sig"));

@@ -45,12 +45,7 @@ pub fn process_revocation_response(response: HttpResponse<'_>) -> Result<()> {
     }
     let parsed = json::parse(response.body).ok();
     let text = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).and_then(Value::as_str).map(String::from);
-    Err(Error::with_detail(ErrorCode::RevocationFailed, ServerDetail {
-        error: text("error"),
-        error_description: text("error_description"),
-        error_uri: None,
-        status: Some(response.status),
-    }))
+    Err(Error::with_detail(ErrorCode::RevocationFailed, ServerDetail::said(text("error"), text("error_description"), None, Some(response.status))))
 }
 
 /// The `state` of a post-logout redirect at `url` (OIDC RP-Initiated Logout 1.0 §3), if any.

@@ -18,6 +18,8 @@ pub mod jws;
 pub mod logout;
 pub mod pkce;
 pub mod refresh;
+#[cfg(feature = "resource-servers")]
+pub mod resource;
 pub mod secret;
 pub mod token;
 pub mod uri;

@@ -10,14 +10,22 @@ use super::secret::RefreshToken;
 use super::token::HttpRequest;
 
 /// The refresh request (RFC 6749 §6): POST `grant_type=refresh_token`, `refresh_token`,
-/// `client_id` (public client, §3.2.1). The scope is not sent: the grant keeps its scope.
-/// Errors: [`ErrorCode::InsecureEndpoint`].
-pub fn refresh_request(config: &ClientConfig, refresh_token: &RefreshToken) -> Result<HttpRequest> {
-    super::token::token_endpoint_request(config, &[
+/// `client_id` (public client, §3.2.1). Without `scope` the grant keeps its scope; with it, a
+/// narrower one (§6 down-scoping). `resource` asks for a token for that resource server (RFC 8707
+/// §2.2). Errors: [`ErrorCode::InsecureEndpoint`].
+pub fn refresh_request(config: &ClientConfig, refresh_token: &RefreshToken, resource: Option<&str>, scope: Option<&str>) -> Result<HttpRequest> {
+    let mut params = alloc::vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.expose()),
         ("client_id", config.client_id.as_str()),
-    ])
+    ];
+    if let Some(r) = resource {
+        params.push(("resource", r));
+    }
+    if let Some(s) = scope.filter(|s| !s.is_empty()) {
+        params.push(("scope", s));
+    }
+    super::token::token_endpoint_request(config, &params)
 }
 
 /// Checks that a refreshed ID token belongs to the same authentication (OIDC Core §12.2;
@@ -77,8 +85,10 @@ mod tests {
 
     #[test]
     fn request_shape() {
-        let r = refresh_request(&test_config(), &RefreshToken::new("r t".into())).unwrap();
+        let r = refresh_request(&test_config(), &RefreshToken::new("r t".into()), None, None).unwrap();
         assert_eq!(r.body, "grant_type=refresh_token&refresh_token=r%20t&client_id=spa-demo");
+        let r = refresh_request(&test_config(), &RefreshToken::new("r".into()), Some("https://api.example/"), Some("data:read data:write")).unwrap();
+        assert_eq!(r.body, "grant_type=refresh_token&refresh_token=r&client_id=spa-demo&resource=https%3A%2F%2Fapi.example%2F&scope=data%3Aread%20data%3Awrite");
         assert_eq!((r.method, r.url.as_str()), ("POST", "http://127.0.0.1:3000/token"));
     }
 

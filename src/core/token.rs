@@ -121,12 +121,7 @@ fn oauth_error(body: &[u8], status: u16) -> Option<Error> {
         return None;
     }
     let text = |name: &str| v.get(name).and_then(Value::as_str).map(String::from);
-    Some(Error::with_detail(ErrorCode::TokenError, ServerDetail {
-        error: Some(error.into()),
-        error_description: text("error_description"),
-        error_uri: text("error_uri"),
-        status: Some(status),
-    }))
+    Some(Error::with_detail(ErrorCode::TokenError, ServerDetail::said(Some(error.into()), text("error_description"), text("error_uri"), Some(status))))
 }
 
 /// Processes a token endpoint response (RFC 6749 §5.1, §5.2).

@@ -42,7 +42,7 @@ fn authorization_url(options: &JsValue) -> Result<JsValue, Error> {
     let (issuer, client_id, redirect_uri) = (o.required_string("issuer")?, o.required_string("clientId")?, o.required_string("redirectUri")?);
     // The token endpoint is not used here; the authorization endpoint stands in for the check.
     let config = ClientConfig::new(issuer.into(), client_id.into(), redirect_uri.into(), endpoint.into(), endpoint.into(), false)?;
-    let mut request = super::login_options(&o)?.request("openid");
+    let mut request = super::login_options(&o)?.request("openid", &[])?;
     request.scope = o.string("scope")?.unwrap_or("openid").into();
     let r = random(authorize::RANDOM_BYTES)?;
     let (url, p) = authorize::authorization_request(&config, &request, &r, crate::client::now_whole_secs())?;

@@ -51,6 +51,17 @@ pub(crate) fn to_js_error(e: &Error) -> JsValue {
     if let Some(s) = e.status() {
         set(&err, "status", &JsValue::from_f64(f64::from(s)));
     }
+    #[cfg(feature = "resource-servers")]
+    if let Some(d) = e.detail() {
+        for (k, v) in [("scope", &d.scope), ("resource", &d.resource), ("acrValues", &d.acr_values)] {
+            if let Some(v) = v {
+                set(&err, k, &v.as_str().into());
+            }
+        }
+        if let Some(m) = d.max_age {
+            set(&err, "maxAge", &JsValue::from_f64(m as f64));
+        }
+    }
     err
 }
 
@@ -144,12 +155,17 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.allow_any_content_type = o.boolean("allowAnyContentType")?.unwrap_or(false);
     c.allow_auth_time_change = o.boolean("allowAuthTimeChange")?.unwrap_or(false);
     c.allow_error_without_iss = o.boolean("allowErrorWithoutIss")?.unwrap_or(false);
+    #[cfg(feature = "resource-servers")]
+    {
+        c.resource_servers = o.string_list("resourceServers")?.unwrap_or_default().into_iter().map(String::from).collect();
+        c.resource_indicators = o.boolean("resourceIndicators")?.unwrap_or(true);
+    }
     Ok(c)
 }
 
 /// `loginWithRedirect` options → [`LoginOptions`].
 pub(crate) fn login_options(o: &Options) -> Result<LoginOptions, Error> {
-    Ok(LoginOptions { scope: o.string("scope")?.map(String::from), extra_params: o.params("extraParams")? })
+    Ok(LoginOptions { scope: o.string("scope")?.map(String::from), extra_params: o.params("extraParams")?, return_to: o.string("returnTo")?.map(String::from) })
 }
 
 /// An OAuth 2.0 / OpenID Connect client for one authorization server (RFC 6749 §4.1 with
@@ -288,11 +304,25 @@ impl JsAuthClient {
     /// refused it), single-flighted like any refresh; a failure rejects.
     #[wasm_bindgen(js_name = getAccessToken, unchecked_return_type = "Promise<string>")]
     pub fn get_access_token(&self, #[wasm_bindgen(unchecked_optional_param_type = "AccessTokenOptions")] options: JsValue) -> Promise {
-        let force = match read(&options).and_then(|o| o.boolean("forceRefresh")) {
+        let o = match read(&options) {
+            Ok(o) => o,
+            Err(e) => return settled(Err(e)),
+        };
+        let force = match o.boolean("forceRefresh") {
             Ok(f) => f.unwrap_or(false),
             Err(e) => return settled(Err(e)),
         };
         let inner = self.inner.clone();
+        #[cfg(feature = "resource-servers")]
+        {
+            let (resource, scope) = match (o.string("resource"), o.string("scope")) {
+                (Ok(r), Ok(s)) => (r.map(String::from), s.map(String::from)),
+                (Err(e), _) | (_, Err(e)) => return settled(Err(e)),
+            };
+            if resource.is_some() || scope.is_some() {
+                return promise(Box::pin(async move { inner.access_token_for(resource.as_deref(), scope.as_deref()).await.map(|t| JsValue::from_str(t.expose())) }));
+            }
+        }
         if force {
             return promise(Box::pin(async move { inner.refresh_access_token().await.map(|t| JsValue::from_str(t.expose())) }));
         }
@@ -323,6 +353,23 @@ impl JsAuthClient {
                 Event::LoggedOut => ("loggedOut", object(vec![("code", Value::String("logged_out".into()))])),
                 Event::Error(e) => ("error", to_js_error(e)),
                 Event::Warning(code) => ("warning", object(vec![("code", Value::String((*code).into()))])),
+                #[cfg(feature = "resource-servers")]
+                Event::Fetch(r) => (
+                    "fetch",
+                    object(vec![
+                        ("url", Value::String(r.url.clone())),
+                        ("method", Value::String(r.method.clone())),
+                        ("status", Value::Number(f64::from(r.status))),
+                        ("resource", Value::String(r.resource.clone())),
+                        ("scope", Value::String(r.scope.clone())),
+                        ("tokenId", Value::String(r.token_id.clone())),
+                        ("retried", Value::Bool(r.retried)),
+                    ]),
+                ),
+                #[cfg(feature = "resource-servers")]
+                Event::ConsentRequired(e) => ("consentRequired", to_js_error(e)),
+                #[cfg(feature = "resource-servers")]
+                Event::StepUpRequired(e) => ("stepUpRequired", to_js_error(e)),
             };
             if kind == wanted {
                 // A throwing handler never breaks the client.
@@ -427,10 +474,65 @@ impl JsAuthClient {
     }
 }
 
+/// Calls to resource servers (feature `resource-servers`: the package's `full` build).
+#[cfg(feature = "resource-servers")]
+#[wasm_bindgen(js_class = AuthClient)]
+impl JsAuthClient {
+    /// Like the browser's `fetch(input, init)`, for a resource server of `resourceServers`: sends
+    /// the request with `Authorization: Bearer <token>` (RFC 6750 §2.1) — a token for that
+    /// resource server (RFC 8707) whose scope covers `init.scope` (the space-separated scope the
+    /// call needs) — and resolves the `Response`. A URL under no resource server rejects with
+    /// `resource_not_allowed` (no request); redirects are not followed (`redirect_refused`);
+    /// `401 invalid_token` → one refresh and one retry (then `invalid_token`); `403
+    /// insufficient_scope` → `consent_required` with `scope` and `resource` (and the
+    /// `consentRequired` event); `401 insufficient_user_authentication` → `step_up_required` with
+    /// `acrValues` and `maxAge` (and `stepUpRequired`); a malformed challenge →
+    /// `challenge_invalid`. Nothing is ever retried more than once. Every answer fires `fetch`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(&self, #[wasm_bindgen(unchecked_param_type = "RequestInfo | URL")] input: JsValue, #[wasm_bindgen(unchecked_optional_param_type = "AuthorizedRequestInit")] init: JsValue) -> Promise {
+        let request = request_of(&input, &init);
+        let scope = if init.is_object() { Reflect::get(&init, &"scope".into()).ok().filter(|v| !v.is_undefined()) } else { None };
+        let scope = match scope.map(|v| v.as_string().ok_or_else(|| Error::new(ErrorCode::InvalidConfig))).transpose() {
+            Ok(s) => s,
+            Err(e) => return settled(Err(e)),
+        };
+        let inner = self.inner.clone();
+        promise(Box::pin(async move {
+            let r = inner.fetch(&request?, scope.as_deref()).await?;
+            Ok(r.into())
+        }))
+    }
+
+    /// The tokens in memory, without their values: `[{ id, resource, scope, expiresAt }]`, the
+    /// session's first (`resource: null`). `id` is a fingerprint (48 bits of SHA-256) for logs.
+    #[wasm_bindgen(unchecked_return_type = "TokenInfo[]")]
+    pub fn tokens(&self) -> JsValue {
+        let list = self.inner.tokens().into_iter().map(|t| {
+            Value::Object(vec![
+                ("id".into(), Value::String(t.id)),
+                ("resource".into(), text_or_null(t.resource.as_deref())),
+                ("scope".into(), Value::String(t.scope)),
+                ("expiresAt".into(), number_or_null(t.expires_at)),
+            ])
+        });
+        to_js(&Json(&Value::Array(list.collect())))
+    }
+}
+
 impl JsAuthClient {
     fn login(&self, options: &JsValue) -> Result<LoginOptions, Error> {
         read(options).and_then(|o| login_options(&o))
     }
+}
+
+#[cfg(feature = "resource-servers")]
+/// `new Request(input, init)`: the browser resolves a relative URL and reads `init` (its
+/// `scope` member is ours; the browser ignores it). Errors: `invalid_config`.
+fn request_of(input: &JsValue, init: &JsValue) -> Result<web_sys::Request, Error> {
+    let invalid = || Error::new(ErrorCode::InvalidConfig);
+    let class: Function = Reflect::get(&js_sys::global(), &"Request".into()).map_err(|_| invalid())?.dyn_into().map_err(|_| invalid())?;
+    let args = js_sys::Array::of2(input, init);
+    Reflect::construct(&class, &args).map_err(|_| invalid())?.dyn_into().map_err(|_| invalid())
 }
 
 fn read(options: &JsValue) -> Result<Options, Error> {

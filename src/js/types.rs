@@ -170,8 +170,12 @@ export interface UserInfo {
 
 /** Options of `loginWithRedirect` / `createAuthorizationUrl`. */
 export interface LoginOptions {
-  /** Scope for this login (RFC 6749 §3.3); defaults to the client's `scope`. */
+  /** Scope this login asks for besides the client's `scope` (RFC 6749 §3.3; incremental
+   * consent, e.g. a `consent_required` error's `scope`). */
   scope?: string;
+  /** Where the address bar goes once the login completed (same origin as `redirectUri`), e.g.
+   * `location.href` of the page that asked for consent or a step-up. */
+  returnTo?: string;
   /** Extra authorization request parameters (`prompt`, `login_hint`, `max_age`, `resource`...).
    * Arrays send the parameter repeatedly (only `resource` may repeat, RFC 8707 §2). Protocol
    * parameters (`state`, `nonce`, `code_challenge`, `redirect_uri`...) are refused. */
@@ -247,7 +251,13 @@ export type ErrorCode =
   | "revocation_failed" | "userinfo_invalid"
   | "userinfo_sub_mismatch" | "network_error" | "timeout" | "redirect_refused"
   | "storage_unavailable" | "crypto_unavailable" | "no_browser_context" | "login_required"
-  | "callback_in_progress";
+  | "callback_in_progress"
+  | "resource_not_allowed"
+  | "consent_required"
+  | "step_up_required"
+  | "invalid_token"
+  | "acr_invalid"
+  | "challenge_invalid";
 
 /** Every promise of spa-oauth rejects with this shape. */
 export interface SpaOAuthError extends Error {
@@ -261,5 +271,85 @@ export interface SpaOAuthError extends Error {
   error_uri?: string;
   /** HTTP status of the response that caused the error. */
   status?: number;
+}
+"#;
+
+/// The declarations of the `full` build (feature `resource-servers`): they merge into the
+/// interfaces above (TypeScript declaration merging).
+#[cfg(feature = "resource-servers")]
+#[wasm_bindgen(typescript_custom_section)]
+const RESOURCE_SERVER_TYPES: &'static str = r#"
+export interface AuthClientOptions {
+  /** The resource servers `fetch` may send tokens to (RFC 6750 §2.1): absolute URLs (https, or
+   * http on a loopback host; no query or fragment). A request URL is under one when it has the
+   * same origin and its path is the entry's or below it on a segment boundary. Each entry is
+   * also the RFC 8707 `resource` indicator of its tokens. Default: none. */
+  resourceServers?: string[];
+  /** Send RFC 8707 `resource` indicators (logins ask for every resource server; each call's
+   * token names its resource server). false: the session's token (or a down-scoped one) for
+   * every resource server, for providers without RFC 8707. Default true. */
+  resourceIndicators?: boolean;
+}
+
+export interface AccessTokenOptions {
+  /** A token for this resource server (a `resourceServers` entry, exactly; RFC 8707). */
+  resource?: string;
+  /** A token whose scope covers this space-separated scope (RFC 6749 §3.3, §6 down-scoping). */
+  scope?: string;
+}
+
+export interface SpaOAuthError {
+  /** `consent_required`: the missing scope to ask for (`loginWithRedirect({ scope })`). */
+  scope?: string;
+  /** `consent_required`, `step_up_required`, `invalid_token`: the resource server. */
+  resource?: string;
+  /** `step_up_required`: the `acr_values` the resource server asks for (RFC 9470 §3). */
+  acrValues?: string;
+  /** `step_up_required`: the `max_age` the resource server asks for, seconds. */
+  maxAge?: number;
+}
+
+export interface AuthClient {
+  /** Subscribes `handler` to `fetch`: every answer to `auth.fetch` (which token, never the token). */
+  on(event: "fetch", handler: (payload: FetchEvent) => void): void;
+  /** Subscribes `handler` to `consentRequired` (the `consent_required` error: `scope`,
+   * `resource`) or `stepUpRequired` (the `step_up_required` error: `acrValues`, `maxAge`). */
+  on(event: "consentRequired" | "stepUpRequired", handler: (error: SpaOAuthError) => void): void;
+  /** Unsubscribes a handler given to `on` for one of these events. */
+  off(event: "fetch", handler: (payload: FetchEvent) => void): void;
+  off(event: "consentRequired" | "stepUpRequired", handler: (error: SpaOAuthError) => void): void;
+}
+
+/** `init` of `fetch`: the browser's `RequestInit` plus the scope the call needs. */
+export interface AuthorizedRequestInit extends RequestInit {
+  /** Space-separated scope the call needs (RFC 6749 §3.3): the token sent covers it. */
+  scope?: string;
+}
+
+/** A token in memory, without its value (`tokens()`). */
+export interface TokenInfo {
+  /** Fingerprint: 48 bits of the token's SHA-256, base64url (not secret). */
+  id: string;
+  /** The resource server (RFC 8707 indicator) it is for; null for the session's token. */
+  resource: string | null;
+  /** Its granted scope. */
+  scope: string;
+  /** Expiry in milliseconds since the epoch, or null when unknown. */
+  expiresAt: number | null;
+}
+
+/** Payload of `fetch`: an answer to `auth.fetch`, and which token the call used. */
+export interface FetchEvent {
+  url: string;
+  method: string;
+  status: number;
+  /** The resource server's URL. */
+  resource: string;
+  /** Scope of the token sent. */
+  scope: string;
+  /** Fingerprint of the token sent (`TokenInfo.id`). */
+  tokenId: string;
+  /** This was the one retry after `401 invalid_token`. */
+  retried: boolean;
 }
 "#;

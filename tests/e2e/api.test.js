@@ -14,22 +14,21 @@
 // The agent console (www/agent/) in Chromium, the whole table row by row (login, read, write
 // with incremental consent, external call with the human's approval, exec with consent and
 // step-up, premium model until the budget is spent, another tenant, a foreign URL): it needs
-// the SDK's resource-server API (AuthClient.fetch, tokens(), loginWithRedirect returnTo) and is
-// skipped while pkg/spa_oauth.d.ts has no `fetch(`.
+// the SDK's resource-server API (the package's full build, pkg/full/: AuthClient.fetch, tokens(),
+// loginWithRedirect returnTo).
 //
 // Ports: the harness base ports + 6 (demo 5279, provider 3106, agent API 5479); a second API
 // instance on the agent API's port + 100.
 
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CHROMIUM, CookieJar, PKG_DIR, authorizeNode, closeAllBrowsers, findSecrets, jwtHeader,
+  CookieJar, authorizeNode, closeAllBrowsers, findSecrets, jwtHeader,
   jwtPayload, loginNode, openBrowser, providerConsent, providerLogin, providerMetadata, secretsOf,
   startStack, tokenRequestNode, waitForAppState,
 } from './harness.js';
@@ -535,11 +534,8 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
       }
     }
   });
-  const dts = path.join(PKG_DIR, 'spa_oauth.d.ts');
-  const sdkHasFetch = existsSync(dts) && /^\s+fetch\(/m.test(readFileSync(dts, 'utf8'));
   test('agent console in Chromium: the table row by row, a token id per call, no token on the page', {
     timeout: 60_000,
-    skip: !existsSync(CHROMIUM) ? 'no Chromium' : (!sdkHasFetch ? 'pkg/ has no AuthClient.fetch yet' : false),
   }, async (tc) => {
     await hook('reset');
     const browser = await openBrowser(stack);

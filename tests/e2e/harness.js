@@ -59,8 +59,10 @@ export async function startStack({
   apiPort = Number(process.env.E2E_API_PORT ?? Number(process.env.E2E_DEMO_PORT ?? 5273) + 200) + portOffset,
   providerOptions = {},
   apiOptions = {},
+  agentConnectSrc = [],
 } = {}) {
   return startDemo({
+    agentConnectSrc,
     demoPort,
     providerPort,
     apiPort,

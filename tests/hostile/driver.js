@@ -76,8 +76,9 @@ const INIT_SCRIPT = () => {
     try { out.json = JSON.stringify(e); } catch { out.json = null; }
     return out;
   };
-  window.__spa = async () => {
-    const m = await import('/pkg/spa_oauth.js');
+  // The package's default build, or its `full` build (spa-oauth-wasm/full: resource servers).
+  window.__spa = async (full = window.__full) => {
+    const m = await import(full ? '/pkg/full/spa_oauth.js' : '/pkg/spa_oauth.js');
     await m.default();
     return m;
   };
@@ -117,6 +118,8 @@ export async function openApp(tab, server, pathname = '/app.html') {
 /** AuthClient.create(options) in the page; the client becomes window.__auth. */
 export function createClient(tab, options) {
   return tab.page.evaluate(async (o) => {
+    // Options for resource servers need the full build (and so does every later import here).
+    if (o.resourceServers) window.__full = true;
     const m = await window.__spa();
     try {
       window.__auth = await m.AuthClient.create(o);

@@ -2390,7 +2390,6 @@ describe('4.12 Resource servers (issue 12)', SECTION, () => {
   rsCase({
     id: 'RS-04',
     title: '401 invalid_token for a call declaring a scope the session\'s token covers → the token is refreshed and the retry presents the new one (not the refused one again)',
-    todo: 'SDK retries with the refused token, without a refresh, then rejects invalid_token (PENDING.md)',
     // The resource server refuses the login's token, and only that one.
     answers: [(ctx) => (ctx.bearer?.issued === 0 ? INVALID_TOKEN : OK)],
     calls: [{ init: { scope: 'data:read' }, expect: { status: 200 }, rs: 2, refreshes: 1 }],
@@ -2612,8 +2611,8 @@ describe('4.12 Resource servers (issue 12)', SECTION, () => {
       label,
       init: label === '307' ? { method: 'POST', body: 'payload' } : undefined,
       expect: { code: 'redirect_refused' },
-      fetchEvents: null, // an answer that is refused (not handed out); diagnostics only
-      check: (r, { evs, t: tt }) => tt.diagnostic(`${label}: fetch events ${JSON.stringify(evs.filter((e) => e.name === 'fetch').map((e) => e.detail.status))}`),
+      fetchEvents: null, // checked here: the browser's opaque-redirect answer has status 0
+      check: (r, { evs }) => assert.deepEqual(evs.filter((e) => e.name === 'fetch').map((e) => [e.detail.status, e.detail.retried]), [[0, false]], `${label}: one fetch event, status 0`),
     })),
   });
 
@@ -2649,14 +2648,13 @@ describe('4.12 Resource servers (issue 12)', SECTION, () => {
 
   rsCase({
     id: 'RS-20',
-    title: 'URLs the browser will not make a Request of, though they look like the resource server (credentials, a port with a suffix) → resource_not_allowed, nothing sent',
-    todo: 'SDK rejects invalid_config (the browser\'s Request constructor throws first) instead of resource_not_allowed; nothing is sent either way (PENDING.md)',
+    title: 'URLs the browser will not make a Request of, though they look like the resource server (credentials, a port with a suffix) → invalid_config (the browser refuses them before the allow-list), nothing sent',
     calls: [
       ['user@host', (u) => `http://user@127.0.0.1:${u.asPort}${u.path}/data`],
       ['user:password@host', (u) => `http://user:pw@127.0.0.1:${u.asPort}${u.path}/data`],
       ['<rs host:port>@<sink>', (u) => `http://127.0.0.1:${u.asPort}@127.0.0.1:${u.sinkPort}${u.path}/data`],
       ['127.0.0.1:<port>.evil', (u) => `http://127.0.0.1:${u.asPort}.evil${u.path}/data`],
-    ].map(([label, url]) => ({ label, url, expect: { code: 'resource_not_allowed' }, rs: 0 })),
+    ].map(([label, url]) => ({ label, url, expect: { code: 'invalid_config' }, rs: 0 })),
   });
 
   rsCase({

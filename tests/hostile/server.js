@@ -184,9 +184,13 @@ function snapshotPackage() {
       // scripts/build.sh starts with rm -rf pkg and writes package.json last.
       const stamp = statSync(path.join(PKG_DIR, 'package.json')).mtimeMs;
       const files = new Map();
-      for (const name of readdirSync(PKG_DIR)) {
-        const full = path.join(PKG_DIR, name);
-        if (statSync(full).isFile()) files.set(name, { bytes: readFileSync(full), type: MIME[path.extname(name)] ?? 'application/octet-stream' });
+      // The default build and the `full` one (pkg/full/).
+      for (const dir of ['', 'full/']) {
+        if (dir && !existsSync(path.join(PKG_DIR, dir))) continue;
+        for (const name of readdirSync(path.join(PKG_DIR, dir))) {
+          const full = path.join(PKG_DIR, dir, name);
+          if (statSync(full).isFile()) files.set(dir + name, { bytes: readFileSync(full), type: MIME[path.extname(name)] ?? 'application/octet-stream' });
+        }
       }
       const wasm = files.get('spa_oauth_bg.wasm')?.bytes;
       const js = files.get('spa_oauth.js')?.bytes;

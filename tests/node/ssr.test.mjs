@@ -24,6 +24,28 @@ test("importing the package touches no browser global", async () => {
   }
 });
 
+test("the full build (spa-oauth-wasm/full) imports without a window and refuses fetch to an unlisted URL", async () => {
+  const mod = await import(new URL("full/spa_oauth.js", pkg));
+  mod.initSync({ module: readFileSync(new URL("full/spa_oauth_bg.wasm", pkg)) });
+  const auth = await mod.AuthClient.create({
+    issuer: "https://as.example", authorizationEndpoint: "https://as.example/auth",
+    tokenEndpoint: "https://as.example/token", clientId: "c", redirectUri: "https://app.example/cb",
+    resourceServers: ["https://api.example/"],
+  });
+  assert.equal(typeof auth.fetch, "function");
+  await assert.rejects(auth.fetch("https://elsewhere.example/data"), (e) => e.code === "resource_not_allowed");
+  await assert.rejects(auth.fetch("https://api.example/data"), (e) => e.code === "login_required");
+  assert.deepEqual(auth.tokens(), []);
+  await assert.rejects(mod.AuthClient.create({
+    issuer: "https://as.example", authorizationEndpoint: "https://as.example/auth",
+    tokenEndpoint: "https://as.example/token", clientId: "c", redirectUri: "https://app.example/cb",
+    resourceServers: ["http://api.example/"],
+  }), (e) => e.code === "insecure_endpoint");
+  // The default build has none of it.
+  const core = await import(new URL("spa_oauth.js", pkg));
+  assert.equal(typeof core.AuthClient.prototype.fetch, "undefined");
+});
+
 test("without a window: create works, redirect-based calls reject with no_browser_context", async () => {
   const mod = await import(new URL("spa_oauth.js", pkg));
   mod.initSync({ module: readFileSync(new URL("spa_oauth_bg.wasm", pkg)) });

@@ -19,7 +19,7 @@
 // The page keeps the names of the scopes granted in this tab (sessionStorage
 // agent:granted-scopes, no secret) and asks for them again on every later consent or step-up.
 
-import init, { AuthClient } from '/pkg/spa_oauth.js';
+import init, { AuthClient } from '/pkg/full/spa_oauth.js';
 
 const $ = (id) => document.getElementById(id);
 
