@@ -887,3 +887,77 @@ async fn closed_client_is_inert() {
     assert!(events.borrow().is_empty(), "handlers are detached: {:?}", events.borrow());
     c.close(); // twice is fine
 }
+
+/// The Rust API's authorized fetch (feature resource-servers, issue 12): the allow-list, the
+/// token per resource server from a refresh grant with RFC 8707 `resource` and `scope`, the
+/// header, one refresh and one retry on invalid_token, consent_required and step_up_required.
+#[cfg(feature = "resource-servers")]
+#[wasm_bindgen_test]
+async fn rust_fetch_sends_a_token_per_resource_server_only_where_allowed() {
+    fresh_page();
+    let p = Provider::new("RS256").await;
+    let id = unique_client("fetch");
+    let api = [origin().as_str(), "/api-", id.as_str(), "/"].concat();
+    let c = create(p.options(&id).resource_server(api.clone())).await;
+    p.login(&c, &id, "at-session", Some("rt-1"), 600.0).await;
+    let request = |url: &str| web_sys::Request::new_with_str(url).unwrap();
+
+    // Not under the resource server: no request, no token.
+    let before = p.requests().len();
+    for url in ["https://elsewhere.example/data".to_string(), [origin().as_str(), "/api-", &id, "-evil/x"].concat()] {
+        assert_eq!(code(c.fetch(&request(&url), None).await), ErrorCode::ResourceNotAllowed, "{url}");
+    }
+    assert_eq!(code(c.access_token_for(Some("https://elsewhere.example/"), None).await), ErrorCode::ResourceNotAllowed);
+    assert_eq!(p.requests().len(), before, "nothing sent");
+
+    // A token for the API from one refresh grant naming it; the call carries it in the header.
+    let data = [api.as_str(), "data"].concat();
+    p.token_response(&token_body("at-api-1", Some("rt-2"), None, Some(600.0), Some("data:read")));
+    p.server.once(&data, 200, "application/json", "{}");
+    assert_eq!(c.fetch(&request(&data), Some("data:read")).await.unwrap().status(), 200);
+    let grants = refresh_requests(&p);
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].form("resource").as_deref(), Some(api.as_str()));
+    assert_eq!(grants[0].form("scope").as_deref(), Some("data:read"));
+    let sent = p.server.requests_to(&data);
+    assert_eq!(sent.last().and_then(|q| q.header("authorization")), Some("Bearer at-api-1"));
+    assert_eq!(sent.last().map(|q| q.redirect.as_str()), Some("manual"), "redirects are not followed");
+    assert_eq!(c.tokens().iter().map(|t| t.resource.as_deref()).collect::<Vec<_>>(), [None, Some(api.as_str())]);
+    assert_eq!(c.access_token_for(Some(&api), Some("data:read")).await.unwrap().expose(), "at-api-1", "cached");
+
+    // invalid_token: the API's token is dropped, one refresh, one retry with the new one.
+    js::route_challenge(&data, 401, "Bearer error=\"invalid_token\"");
+    p.token_response(&token_body("at-api-2", Some("rt-3"), None, Some(600.0), Some("data:read")));
+    p.server.once(&data, 200, "application/json", "{}");
+    assert_eq!(c.fetch(&request(&data), Some("data:read")).await.unwrap().status(), 200);
+    assert_eq!(refresh_requests(&p).len(), 2);
+    let sent = p.server.requests_to(&data);
+    assert_eq!(sent.iter().rev().take(2).filter_map(|q| q.header("authorization")).collect::<Vec<_>>(), ["Bearer at-api-2", "Bearer at-api-1"]);
+    // Twice: invalid_token, after exactly one more refresh and two requests.
+    js::route_challenge(&data, 401, "Bearer error=\"invalid_token\"");
+    p.token_response(&token_body("at-api-3", Some("rt-4"), None, Some(600.0), Some("data:read")));
+    js::route_challenge(&data, 401, "Bearer error=\"invalid_token\"");
+    let n = p.server.requests_to(&data).len();
+    let e = err(c.fetch(&request(&data), Some("data:read")).await);
+    assert_eq!((e.code, e.status()), (ErrorCode::InvalidToken, Some(401)));
+    assert_eq!((p.server.requests_to(&data).len() - n, refresh_requests(&p).len()), (2, 3));
+
+    // insufficient_scope → consent_required with the scope and the resource; one request.
+    js::route_challenge(&data, 403, "Bearer error=\"insufficient_scope\", scope=\"data:write\"");
+    let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = events.clone();
+    c.on(move |e| seen.borrow_mut().push(e.clone()));
+    let e = err(c.fetch(&request(&data), Some("data:read")).await);
+    assert_eq!(e.code, ErrorCode::ConsentRequired);
+    let d = e.detail().unwrap();
+    assert_eq!((d.scope.as_deref(), d.resource.as_deref(), d.status), (Some("data:write"), Some(api.as_str()), Some(403)));
+    // Step-up (RFC 9470): the values asked for.
+    js::route_challenge(&data, 401, "Bearer error=\"insufficient_user_authentication\", acr_values=\"urn:mfa\", max_age=300");
+    let e = err(c.fetch(&request(&data), Some("data:read")).await);
+    let d = e.detail().unwrap();
+    assert_eq!((e.code, d.acr_values.as_deref(), d.max_age), (ErrorCode::StepUpRequired, Some("urn:mfa"), Some(300)));
+    let got = events.borrow();
+    assert_eq!(count(&got, |e| matches!(e, Event::ConsentRequired(_))), 1);
+    assert_eq!(count(&got, |e| matches!(e, Event::StepUpRequired(_))), 1);
+    assert_eq!(count(&got, |e| matches!(e, Event::Fetch(r) if r.resource == api && r.status >= 401)), 2);
+}

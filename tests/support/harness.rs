@@ -34,6 +34,8 @@ pub mod js {
         pub fn route(url: &str, status: u16, content_type: &str, body: &str, delay_ms: u32, repeat: bool);
         #[wasm_bindgen(js_name = routeNetworkError)]
         pub fn route_network_error(url: &str, repeat: bool);
+        #[wasm_bindgen(js_name = routeChallenge)]
+        pub fn route_challenge(url: &str, status: u16, challenge: &str);
         #[wasm_bindgen(js_name = clearRoute)]
         pub fn clear_route(url: &str);
         pub fn requests() -> js_sys::Array;

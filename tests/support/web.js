@@ -97,6 +97,7 @@ export function installFetch() {
     if (spec.networkError) throw new TypeError("fake fetch: network error");
     const h = new Headers();
     if (spec.contentType) h.set("content-type", spec.contentType);
+    if (spec.challenge) h.set("www-authenticate", spec.challenge);
     return new Response(spec.body, { status: spec.status, headers: h });
   };
 }
@@ -114,6 +115,11 @@ function queueFor(url) {
  */
 export function route(url, status, contentType, body, delayMs, repeat) {
   queueFor(url).push({ status, contentType, body: body === "" ? null : body, delayMs, repeat, networkError: false });
+}
+
+/** Queues an answer for `url` with a `WWW-Authenticate` challenge (resource servers). */
+export function routeChallenge(url, status, challenge) {
+  queueFor(url).push({ status, contentType: "application/json", body: "{}", delayMs: 0, repeat: false, networkError: false, challenge });
 }
 
 /** Queues a network failure (fetch rejects with a TypeError) for `url`. */
