@@ -16,6 +16,7 @@
 //   await op.rotateKeys();       // fresh keys with new kids (see rotateKeys below)
 //   op.countRequests({ path: '/token', grantType: 'refresh_token' });   // recorder counts
 //   op.setIgnoreAcrValues(true); // test hook: step-up requests complete at ACR_PWD (see below)
+//   await op.rotateDpopNonce();  // test hook: a new DPoP nonce secret (old nonces refused)
 //
 // RP-initiated logout (end_session_endpoint): a request that carries a valid `id_token_hint`, or
 // the `client_id` of a registered client (the SDK sends no id_token_hint by default: in a URL it
@@ -24,8 +25,12 @@
 // post_logout_redirect_uri at once. LOCAL USE ONLY: a real OP asks. `autoConfirmLogout: false`
 // always asks.
 //
-// Clients (both public, same redirect URIs): `spa-demo` (ID tokens RS256) and `spa-es256`
-// (ID tokens ES256, id_token_signed_response_alg). One confidential resource-server client,
+// Clients (public, same redirect URIs, post-logout URIs, grants, scope and token settings):
+// `spa-demo` (ID tokens RS256), `spa-es256` (ID tokens ES256, id_token_signed_response_alg),
+// `spa-dpop` (DPOP_CLIENT_ID: dpop_bound_access_tokens, so every token request needs a DPoP
+// proof, RFC 9449, and its access and refresh tokens are bound to the proof's key: cnf.jkt in the
+// JWT access tokens and in introspection) and `spa-par` (PAR_CLIENT_ID:
+// require_pushed_authorization_requests, RFC 9126). One confidential resource-server client,
 // `demo-api` (a secret generated at every start, returned as `introspection`), which may only
 // call the RFC 7662 introspection endpoint (`/token/introspection`): the demo server's
 // GET /api/profile validates the SPA's access tokens with it.
@@ -45,6 +50,16 @@
 //                 token's on a refresh_token grant: the same login, never "now")
 // An access token for no resource stays opaque (UserInfo only).
 //
+// DPoP (RFC 9449, oidc-provider's features.dPoP): ES256 / Ed25519 / EdDSA proofs, replay
+// detection, and server nonces required for every proof (requireNonce: a proof without a nonce,
+// or with an unknown one, gets 400 use_dpop_nonce (401 at UserInfo) and a `DPoP-Nonce` header).
+// The nonce secret (32 random bytes) is made at every start; a nonce stays valid about 3-4
+// minutes (oidc-provider's 60 s steps). The test hook rotateDpopNonce() replaces the secret:
+// every nonce issued before is refused. CORS: oidc-provider itself exposes DPoP-Nonce (and
+// WWW-Authenticate) at the token, PAR and UserInfo endpoints once a nonce secret is configured;
+// the middleware below makes sure of it for every answer to an allowed origin. PAR (RFC 9126) is
+// on (discovery: pushed_authorization_request_endpoint).
+//
 // Authentication context classes (acr_values_supported): ACR_PWD (the dev login form) and
 // ACR_MFA (the same form plus a simulated second factor: the one-time code MFA_CODE, "123456",
 // which the form itself shows). An authorization request whose acr_values contains ACR_MFA
@@ -62,6 +77,12 @@ import Provider, { errors, interactionPolicy } from 'oidc-provider';
 export const CLIENT_ID = 'spa-demo';
 /** A second public client whose ID tokens are signed with ES256 (same redirect URIs). */
 export const ES256_CLIENT_ID = 'spa-es256';
+/** A public client whose tokens must all be DPoP-bound (dpop_bound_access_tokens). */
+export const DPOP_CLIENT_ID = 'spa-dpop';
+/** A public client that must use pushed authorization requests (RFC 9126). */
+export const PAR_CLIENT_ID = 'spa-par';
+/** DPoP proof algorithms the provider accepts (oidc-provider's default). */
+export const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA'];
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 /** Scopes of the agent API (the resource server of www/api.js). */
 export const API_SCOPES = ['data:read', 'data:write', 'external:invoke', 'exec:sandbox', 'model:premium'];
@@ -226,8 +247,8 @@ const RECORD_BODY_ROUTES = new Set([
  *   the end-session request carries a valid id_token_hint or a registered client_id
  * @param {boolean} [options.testHooks=false] record requests; serve GET /__test/requests,
  *   GET /__test/counts, POST /__test/reset, POST /__test/rotate-keys,
- *   POST /__test/revoke-grants and POST /__test/ignore-acr-values[?enabled=0] (never enable
- *   outside tests)
+ *   POST /__test/rotate-dpop-nonce, POST /__test/revoke-grants and
+ *   POST /__test/ignore-acr-values[?enabled=0] (never enable outside tests)
  * @param {boolean} [options.quiet=false] do not print the listening line
  */
 export async function startProvider({
@@ -259,6 +280,8 @@ export async function startProvider({
   const cookieKeys = [randomBytes(32).toString('base64url')];
   // The resource server's client secret: generated at every start, never persisted.
   const resourceServerSecret = randomBytes(32).toString('base64url');
+  // The DPoP nonce secret: random at every start, replaced by rotateDpopNonce (test hook).
+  let dpopNonceSecret = randomBytes(32);
   const appUrl = clientRedirectUris[0];
 
   const publicClient = {
@@ -301,6 +324,18 @@ export async function startProvider({
         client_id: ES256_CLIENT_ID,
         client_name: 'spa-oauth demo (ES256 ID tokens)',
         id_token_signed_response_alg: 'ES256',
+      },
+      {
+        ...publicClient,
+        client_id: DPOP_CLIENT_ID,
+        client_name: 'spa-oauth demo (DPoP-bound tokens)',
+        dpop_bound_access_tokens: true,
+      },
+      {
+        ...publicClient,
+        client_id: PAR_CLIENT_ID,
+        client_name: 'spa-oauth demo (pushed authorization requests)',
+        require_pushed_authorization_requests: true,
       },
       {
         // A resource server, not an app: no grants, no redirects; it authenticates with its
@@ -395,6 +430,13 @@ export async function startProvider({
     },
     features: {
       devInteractions: { enabled: true }, // any login/password: LOCAL USE ONLY
+      dPoP: {
+        enabled: true,
+        nonceSecret: dpopNonceSecret, // replaced by rotateDpopNonce (a new Provider instance)
+        requireNonce: () => true,
+        allowReplay: false,
+      },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       revocation: {
         enabled: true,
         // A client may revoke only its own tokens (what the default does, without its notice).
@@ -463,6 +505,7 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
   // ---- request recording (test hooks) -------------------------------------------------------
   const recorded = [];
   let rotateKeys; // defined below
+  let rotateDpopNonce; // defined below
   const testHooksMiddleware = async (ctx, next) => {
     if (ctx.path === '/__test/requests' && ctx.method === 'GET') {
       ctx.set('Cache-Control', 'no-store');
@@ -477,6 +520,12 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
     if (ctx.path === '/__test/rotate-keys' && ctx.method === 'POST') {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { kids: await rotateKeys() };
+      return;
+    }
+    if (ctx.path === '/__test/rotate-dpop-nonce' && ctx.method === 'POST') {
+      ctx.set('Cache-Control', 'no-store');
+      await rotateDpopNonce();
+      ctx.body = { rotated: true };
       return;
     }
     if (ctx.path === '/__test/counts' && ctx.method === 'GET') {
@@ -505,6 +554,8 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
       query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
       origin: ctx.get('origin') || null,
       authorizationScheme: ctx.get('authorization').split(' ')[0] || null,
+      dpop: Boolean(ctx.get('dpop')), // a DPoP proof was sent (never the proof itself)
+      dpopNonceIssued: false, // the answer carried a DPoP-Nonce header
       contentType: ctx.get('content-type') || null,
       route: null,
       body: null,
@@ -516,6 +567,7 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
       await next();
     } finally {
       entry.status = ctx.status;
+      entry.dpopNonceIssued = Boolean(ctx.response.get('DPoP-Nonce'));
       if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)
         && typeof ctx.body.error === 'string') {
         entry.error = ctx.body.error;
@@ -589,6 +641,21 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
     }
   };
 
+  // ---- CORS: DPoP-Nonce readable by the app ---------------------------------------------------
+  // oidc-provider already lists DPoP-Nonce in Access-Control-Expose-Headers at the token, PAR and
+  // UserInfo endpoints (with a nonce secret configured). Any other answer to an allowed origin
+  // that carries a DPoP-Nonce gets it exposed too (a no-op today; a guard against a library
+  // change).
+  const dpopNonceCorsMiddleware = async (ctx, next) => {
+    await next();
+    if (!ctx.response.get('DPoP-Nonce') || !ctx.response.get('Access-Control-Allow-Origin')) return;
+    const exposed = ctx.response.get('Access-Control-Expose-Headers');
+    const names = String(exposed || '').split(',').map((h) => h.trim()).filter(Boolean);
+    if (!names.some((h) => h.toLowerCase() === 'dpop-nonce')) {
+      ctx.set('Access-Control-Expose-Headers', [...names, 'DPoP-Nonce'].join(', '));
+    }
+  };
+
   /** Recorded requests per `METHOD path` (and per grant_type for POST /token), with statuses. */
   const countsByEndpoint = () => {
     const counts = {};
@@ -614,13 +681,15 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
   // A rotation therefore builds a new Provider with fresh keys and the same issuer, clients,
   // adapter storage and cookie keys, and the (still listening) HTTP server hands every later
   // request to it: sessions, grants, codes and tokens issued before carry over.
+  // The same holds for the DPoP nonce secret (rotateDpopNonce keeps the keys).
   let currentJwks;
   let provider;
   let handler;
-  const install = () => {
-    currentJwks = generateJwks();
-    const next = new Provider(issuer, configurationWith(currentJwks));
+  const install = (jwks = generateJwks()) => {
+    currentJwks = jwks;
+    const next = new Provider(issuer, configurationWith(structuredClone(currentJwks)));
     if (testHooks) next.use(testHooksMiddleware);
+    next.use(dpopNonceCorsMiddleware);
     next.use(stepUpLoginMiddleware);
     provider = next;
     handler = next.callback();
@@ -629,6 +698,10 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
   rotateKeys = async () => {
     install();
     return signingKids();
+  };
+  rotateDpopNonce = async () => {
+    dpopNonceSecret = randomBytes(32);
+    install(currentJwks);
   };
   install();
   revokeAllGrants = async () => {
@@ -669,6 +742,8 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
     port,
     clientId: CLIENT_ID,
     es256ClientId: ES256_CLIENT_ID,
+    dpopClientId: DPOP_CLIENT_ID,
+    parClientId: PAR_CLIENT_ID,
     resourceIndicator: apiResource,
     /** The resource server's client for RFC 7662 introspection (secret: this process only). */
     introspection: {
@@ -688,6 +763,12 @@ Nothing went wrong: return to the app and, if needed, sign in again there.</p>
      * Resolves the new kids. Over HTTP (testHooks only): POST /__test/rotate-keys.
      */
     rotateKeys,
+    /**
+     * Test hook: a new DPoP nonce secret now (the signing keys and everything stored stay):
+     * every DPoP nonce issued before is refused (use_dpop_nonce with a fresh one). Over HTTP
+     * (testHooks only): POST /__test/rotate-dpop-nonce.
+     */
+    rotateDpopNonce: () => rotateDpopNonce(),
     /** Copy of the recorded requests (only with testHooks). */
     requests: () => structuredClone(recorded),
     resetRequests: () => { recorded.length = 0; },
