@@ -14,15 +14,35 @@
 //   POST /models/premium/complete   model:premium  charged to the token_budget claim
 //   GET  /tenants/:tenant/data      data:read      another tenant's data: 403 tenant_mismatch
 //
-// Access tokens: only from `Authorization: Bearer` (a token in the query is refused); ES256 only
+// Access tokens: only from the Authorization header (a token in the query is refused); ES256 only
 // (what the provider signs them with); header typ at+jwt (RFC 9068 §2.1: oidc-provider sets
 // it); iss exactly the issuer; aud containing this server's resource indicator (its base URL,
 // ending in '/'); exp / nbf with 5 s of clock skew; keys from the issuer's jwks_uri (discovered,
 // cached, refetched for an unknown kid at most every 30 s); the claims sub, jti, scope, tenant
 // present. Claims used: scope, tenant, token_budget { per_request, per_day }, acr, auth_time.
 //
-// Answers are JSON. Refusals (RFC 6750 §3, RFC 9470 §3), realm "agent-api":
-//   no token            401  WWW-Authenticate: Bearer realm="agent-api"
+// DPoP (RFC 9449 §7): an access token with `cnf.jkt` (DPoP-bound) is accepted only as
+// `Authorization: DPoP <token>` with one `DPoP` header: a proof (compact JWS) with header typ
+// dpop+jwt, alg ES256 / EdDSA / Ed25519, jwk a public key (no private members) whose signature
+// holds and whose RFC 7638 SHA-256 thumbprint is cnf.jkt; claims jti (used once: a replay cache
+// for the proof lifetime), htm = the method, htu = this request's URL (both without query and
+// fragment, compared normalised: RFC 9449 §4.3 ignores a query in htu), iat within 60 s of the
+// API's clock (the clock hook moves it), ath = base64url(SHA-256(token)), and nonce = a nonce of
+// this API (issued in `DPoP-Nonce`; a new one every 5 minutes, the previous one still accepted).
+// Every answer to a DPoP request (DPoP scheme or a DPoP header), and every DPoP challenge,
+// carries `DPoP-Nonce`. A token
+// without cnf stays a Bearer token (a DPoP header beside it is ignored); presented with the DPoP
+// scheme it is refused. Answers to DPoP requests use DPoP challenges (RFC 9449 §7.1).
+//
+// Answers are JSON. Refusals (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1), realm "agent-api":
+//   no token            401  WWW-Authenticate: Bearer realm="agent-api", DPoP realm="agent-api",
+//                            algs="ES256 EdDSA Ed25519"
+//   DPoP-bound token as Bearer, or a plain token with the DPoP scheme
+//                       401  DPoP realm="agent-api", error="invalid_token",
+//                            error_description="...", algs="ES256 EdDSA Ed25519"
+//   bad/missing proof   401  DPoP realm="agent-api", error="invalid_dpop_proof", ... (also a
+//                            proof key that is not the token's cnf.jkt)
+//   no/unknown nonce    401  DPoP realm="agent-api", error="use_dpop_nonce", ... + DPoP-Nonce
 //   malformed request   400  ... error="invalid_request", error_description="..."
 //   bad/expired token   401  ... error="invalid_token", error_description="..."
 //   missing scope       403  ... error="insufficient_scope", scope="data:write"
@@ -34,20 +54,25 @@
 //                            { error: "budget_exhausted", scope: "per_day", limit, requested,
 //                              remaining }
 //   other tenant        403  { error: "tenant_mismatch" }
-// The body repeats error / error_description (and scope, acr_values, max_age).
+// The body repeats error / error_description (and scope, acr_values, max_age). Challenges of a
+// DPoP request (or a DPoP-bound token) use the DPoP scheme with algs; all others Bearer.
 //
-// CORS for the allowed app origins only (no `*`, no credentials): Authorization and
-// Content-Type allowed, WWW-Authenticate and Retry-After exposed; a request or preflight from
-// another origin is refused (403, no CORS headers).
+// CORS for the allowed app origins only (no `*`, no credentials): Authorization, Content-Type
+// and DPoP allowed, WWW-Authenticate, Retry-After and DPoP-Nonce exposed; a request or preflight
+// from another origin is refused (403, no CORS headers).
 //
 // Test hooks (testHooks only, under <base>/__test/):
 //   POST /__test/reset                 budgets, audit lines, records, request log, fail-next
 //   POST /__test/fail-next?count=N     the next N requests with a valid token: 401 invalid_token
 //   ANY  /__test/redirect?to=<url>     307 to <url> (an SDK must not follow it with the token)
 //   GET  /__test/requests              the request log: method, path, origin, authorization
-//                                      { present, scheme }, token { jti, sub, tenant, scope, aud,
-//                                      acr, client_id } of a valid token (never the token),
-//                                      tokenError, status, error
+//                                      { present, scheme }, dpop { present, valid, jkt, nonce,
+//                                      error } (nonce: current / previous / invalid / missing;
+//                                      valid null when no proof was checked), token { jti, sub,
+//                                      tenant, scope, aud, acr, client_id, jkt } of a valid token
+//                                      (never the token or the proof), tokenError, status, error
+//   POST /__test/rotate-dpop-nonce[?keepPrevious=1]  a new DPoP nonce now; the old one is
+//                                      refused (use_dpop_nonce) unless keepPrevious
 //   GET  /__test/audit                 every audit line (all tenants)
 //   POST /__test/clock?offset=S        the API's clock runs S seconds ahead (expiry, auth_time
 //                                      age, budget day); offset=0 restores it
@@ -55,10 +80,13 @@
 //
 //   node www/api.js   (ISSUER=http://127.0.0.1:3000 API_PORT=5373 ALLOWED_ORIGINS=http://127.0.0.1:5173)
 
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import {
+  EmbeddedJWK, calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, jwtVerify,
+} from 'jose';
 
 import { ACR_MFA } from './provider.js';
 
@@ -95,26 +123,50 @@ const TENANT_DATA = /^\/tenants\/([^/]+)\/data$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/; // RFC 6750 §2.1 b64token
 
+/** DPoP proof algorithms accepted (RFC 9449; `algs` of the DPoP challenge). */
+export const DPOP_ALGS = ['ES256', 'EdDSA', 'Ed25519'];
+/** A DPoP proof's iat may be this far from the API's clock, seconds. */
+export const DPOP_IAT_WINDOW_SECONDS = 60;
+/** The API's DPoP nonce changes this often (the previous one is still accepted), seconds. */
+export const DPOP_NONCE_LIFETIME_SECONDS = 300;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const MAX_PROOF = 8 * 1024;
+/** JWK members of private (or symmetric) keys: never in a DPoP proof's header. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'r', 't', 'k'];
+
 class HttpError extends Error {
-  constructor(status, body, headers = {}) {
+  /**
+   * @param {object} [challengeParams] params of the WWW-Authenticate challenge, rendered when the
+   *   answer is sent in the request's scheme (Bearer, or DPoP for a DPoP request or a
+   *   DPoP-bound token)
+   */
+  constructor(status, body, headers = {}, challengeParams = undefined) {
     super(body.error);
     this.status = status;
     this.body = body;
     this.headers = headers;
+    this.challengeParams = challengeParams;
   }
 }
 
-/** `Bearer realm="agent-api", k="v", ...` (every value a quoted-string; none holds `"` or `\`). */
-function challenge(params = {}) {
-  return [`Bearer realm="${REALM}"`, ...Object.entries(params).map(([k, v]) => `${k}="${v}"`)].join(', ');
+/**
+ * `Bearer realm="agent-api", k="v", ...` or `DPoP realm="agent-api", k="v", ..., algs="..."`
+ * (every value a quoted-string; none holds `"` or `\`).
+ */
+function challenge(params = {}, scheme = 'Bearer') {
+  const all = scheme === 'DPoP' ? { ...params, algs: DPOP_ALGS.join(' ') } : params;
+  return [`${scheme} realm="${REALM}"`, ...Object.entries(all).map(([k, v]) => `${k}="${v}"`)].join(', ');
 }
 
 function oauthError(status, error, description, extra = {}) {
-  return new HttpError(status, { error, error_description: description, ...extra },
-    { 'WWW-Authenticate': challenge({ error, error_description: description, ...extra }) });
+  return new HttpError(status, { error, error_description: description, ...extra }, {},
+    { error, error_description: description, ...extra });
 }
 
 const invalidToken = (description) => oauthError(401, 'invalid_token', description);
+const invalidProof = (description) => oauthError(401, 'invalid_dpop_proof', description);
+const useDpopNonce = (description) => oauthError(401, 'use_dpop_nonce', description);
+const sha256 = (value) => createHash('sha256').update(value).digest('base64url');
 
 /** Seconds until the next UTC midnight (when the daily budget starts again). */
 function secondsToUtcMidnight(now = Date.now()) {
@@ -139,6 +191,8 @@ const isPositiveInt = (v) => Number.isSafeInteger(v) && v > 0;
  * @param {number} [options.stepUpMaxAge=300] seconds an exec:sandbox login may be old
  * @param {number} [options.jwksCooldownMs=30000] least time between two JWKS fetches for an
  *   unknown kid
+ * @param {number} [options.dpopNonceLifetimeSeconds=DPOP_NONCE_LIFETIME_SECONDS]
+ * @param {number} [options.dpopIatWindowSeconds=DPOP_IAT_WINDOW_SECONDS]
  * @param {boolean} [options.quiet=false]
  */
 export async function startApi({
@@ -150,6 +204,8 @@ export async function startApi({
   clockToleranceSeconds = 5,
   stepUpMaxAge = 300,
   jwksCooldownMs = 30_000,
+  dpopNonceLifetimeSeconds = DPOP_NONCE_LIFETIME_SECONDS,
+  dpopIatWindowSeconds = DPOP_IAT_WINDOW_SECONDS,
   quiet = false,
 } = {}) {
   if (!issuer) throw new Error('startApi: issuer is required');
@@ -181,6 +237,107 @@ export async function startApi({
   };
   reset();
 
+  // ---- DPoP: nonces and the proof replay cache (not cleared by reset) ----------------------
+  // Nonces rotate on real time (not the clock hook): the current one and the one before.
+  let nonces = null; // { current, previous, issuedAt }
+  const rotateNonce = ({ keepPrevious = true } = {}) => {
+    nonces = {
+      current: randomBytes(24).toString('base64url'),
+      previous: keepPrevious ? nonces?.current ?? null : null,
+      issuedAt: Date.now(),
+    };
+    return nonces.current;
+  };
+  rotateNonce();
+  const currentNonce = () => {
+    const age = Date.now() - nonces.issuedAt;
+    if (age >= dpopNonceLifetimeSeconds * 1000) rotateNonce({ keepPrevious: age < 2 * dpopNonceLifetimeSeconds * 1000 });
+    return nonces.current;
+  };
+  const nonceStatus = (value) => {
+    if (value === undefined) return 'missing';
+    currentNonce();
+    if (value === nonces.current) return 'current';
+    if (nonces.previous !== null && value === nonces.previous) return 'previous';
+    return 'invalid';
+  };
+  const seenJti = new Map(); // jti -> until (API clock, ms)
+  const replayed = (jti, iat) => {
+    const t = now();
+    if (seenJti.size > 1000) {
+      for (const [k, until] of seenJti) if (until <= t) seenJti.delete(k);
+    }
+    const until = seenJti.get(jti);
+    if (until !== undefined && until > t) return true;
+    seenJti.set(jti, (iat + dpopIatWindowSeconds + clockToleranceSeconds) * 1000);
+    return false;
+  };
+
+  /**
+   * Checks the request's DPoP proof for `token` (RFC 9449 §4.3, §7.1) and fills `log`
+   * ({ present, valid, jkt, nonce, error }). Resolves the proof key's thumbprint; throws
+   * invalid_dpop_proof or use_dpop_nonce.
+   */
+  const checkProof = async (req, reqUrl, token, log) => {
+    const values = req.headersDistinct?.dpop ?? (req.headers.dpop === undefined ? [] : [req.headers.dpop]);
+    if (values.length === 0) throw invalidProof('a DPoP proof (the DPoP header) is required with the DPoP scheme');
+    if (values.length > 1) throw invalidProof('more than one DPoP header');
+    const proof = values[0];
+    if (proof.length > MAX_PROOF || !COMPACT_JWS.test(proof)) throw invalidProof('the DPoP proof is not a compact JWS');
+    let header;
+    try {
+      header = decodeProtectedHeader(proof);
+    } catch {
+      throw invalidProof('the DPoP proof header is malformed');
+    }
+    if (header.typ !== 'dpop+jwt') throw invalidProof('the DPoP proof typ must be dpop+jwt');
+    if (!DPOP_ALGS.includes(header.alg)) throw invalidProof(`the DPoP proof alg must be one of ${DPOP_ALGS.join(' ')}`);
+    const { jwk } = header;
+    if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw invalidProof('the DPoP proof header has no jwk');
+    if (PRIVATE_JWK_MEMBERS.some((m) => Object.hasOwn(jwk, m))) {
+      throw invalidProof('the DPoP proof jwk must be a public key (it has private key members)');
+    }
+    const fits = header.alg === 'ES256'
+      ? jwk.kty === 'EC' && jwk.crv === 'P-256'
+      : jwk.kty === 'OKP' && jwk.crv === 'Ed25519';
+    if (!fits) throw invalidProof(`the DPoP proof jwk is not a key for ${header.alg}`);
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+        algorithms: DPOP_ALGS, typ: 'dpop+jwt', currentDate: new Date(now()), clockTolerance: clockToleranceSeconds,
+      }));
+    } catch (err) {
+      if (err?.code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw invalidProof('the DPoP proof signature is invalid');
+      if (err?.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' || err?.code === 'ERR_JWT_EXPIRED') {
+        throw invalidProof(`the DPoP proof claim ${err.claim ?? ''} is invalid`);
+      }
+      throw invalidProof('the DPoP proof is malformed');
+    }
+    log.jkt = await calculateJwkThumbprint(jwk, 'sha256');
+    if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) {
+      throw invalidProof('the DPoP proof has no valid jti');
+    }
+    if (payload.htm !== req.method) throw invalidProof('the DPoP proof htm is not the request method');
+    const htu = typeof payload.htu === 'string' ? URL.parse(payload.htu) : null;
+    if (!htu) throw invalidProof('the DPoP proof htu is not a URL');
+    htu.search = '';
+    htu.hash = '';
+    const target = new URL(reqUrl.pathname, origin);
+    if (htu.href !== target.href) throw invalidProof('the DPoP proof htu is not this request\'s URL');
+    if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) throw invalidProof('the DPoP proof has no iat');
+    if (Math.abs(now() / 1000 - payload.iat) > dpopIatWindowSeconds) {
+      throw invalidProof('the DPoP proof iat is not recent (or in the future)');
+    }
+    if (typeof payload.ath !== 'string') throw invalidProof('the DPoP proof has no ath (access token hash)');
+    if (payload.ath !== sha256(token)) throw invalidProof('the DPoP proof ath is not the hash of this access token');
+    if (payload.nonce !== undefined && typeof payload.nonce !== 'string') throw invalidProof('the DPoP proof nonce must be a string');
+    log.nonce = nonceStatus(payload.nonce);
+    if (log.nonce === 'missing') throw useDpopNonce('a DPoP nonce is required: sign a new proof with the DPoP-Nonce of this answer');
+    if (log.nonce === 'invalid') throw useDpopNonce('the DPoP nonce is unknown or expired: sign a new proof with the DPoP-Nonce of this answer');
+    if (replayed(payload.jti, payload.iat)) throw invalidProof('the DPoP proof was already used (jti replay)');
+    return log.jkt;
+  };
+
   // ---- token verification -------------------------------------------------------------------
   let keysPromise;
   const keys = () => {
@@ -202,8 +359,11 @@ export async function startApi({
     return keysPromise;
   };
 
-  /** The Bearer token of the request, or null when there is none; HttpError when malformed. */
-  const bearerOf = (req, reqUrl) => {
+  /**
+   * The access token of the request and its scheme, { scheme: 'Bearer' | 'DPoP', token }, or
+   * null when there is none; HttpError when malformed.
+   */
+  const credentialsOf = (req, reqUrl) => {
     const header = req.headers.authorization;
     if (reqUrl.searchParams.has('access_token')) {
       // RFC 6750 §2.3 is not offered: a token in a URL ends up in logs and histories.
@@ -211,12 +371,13 @@ export async function startApi({
     }
     if (header === undefined) return null;
     const [scheme, ...rest] = header.split(' ');
-    if (scheme.toLowerCase() !== 'bearer') return null;
+    const name = { bearer: 'Bearer', dpop: 'DPoP' }[scheme.toLowerCase()];
+    if (!name) return null;
     const value = rest.join(' ');
     if (rest.length !== 1 || !B64TOKEN.test(value)) {
       throw oauthError(400, 'invalid_request', 'malformed Authorization header');
     }
-    return value;
+    return { scheme: name, token: value };
   };
 
   const verify = async (token) => {
@@ -272,7 +433,7 @@ export async function startApi({
 
   const tokenSummary = (c) => ({
     jti: c.jti, sub: c.sub, tenant: c.tenant, scope: c.scope, aud: c.aud, acr: c.acr ?? null,
-    client_id: c.client_id,
+    client_id: c.client_id, jkt: typeof c.cnf?.jkt === 'string' ? c.cnf.jkt : null,
   });
 
   // ---- operations ---------------------------------------------------------------------------
@@ -419,7 +580,7 @@ export async function startApi({
   const corsHeaders = (requestOrigin) => (requestOrigin && allowed.has(requestOrigin)
     ? {
       'Access-Control-Allow-Origin': requestOrigin,
-      'Access-Control-Expose-Headers': 'WWW-Authenticate, Retry-After',
+      'Access-Control-Expose-Headers': 'WWW-Authenticate, Retry-After, DPoP-Nonce',
       Vary: 'Origin',
     }
     : { Vary: 'Origin' });
@@ -436,11 +597,19 @@ export async function startApi({
         present: req.headers.authorization !== undefined,
         scheme: req.headers.authorization?.split(' ')[0] || null,
       },
+      dpop: {
+        present: req.headers.dpop !== undefined, valid: null, jkt: null, nonce: null, error: null,
+      },
       token: null,
       tokenError: null,
       status: null,
       error: null,
     };
+    // A DPoP request (the DPoP scheme or a DPoP header): every answer carries a fresh nonce, and
+    // its challenges use the DPoP scheme (so does a DPoP-bound token presented as Bearer).
+    const dpopRequest = entry.dpop.present || entry.authorization.scheme?.toLowerCase() === 'dpop';
+    let challengeScheme = entry.authorization.scheme?.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    let originRefused = false;
     const send = (status, body, headers = {}) => {
       entry.status = status;
       entry.error = body?.error ?? null;
@@ -449,6 +618,7 @@ export async function startApi({
         'Cache-Control': 'no-store',
         'X-Content-Type-Options': 'nosniff',
         ...corsHeaders(requestOrigin),
+        ...((dpopRequest || challengeScheme === 'DPoP') && !originRefused ? { 'DPoP-Nonce': currentNonce() } : {}),
         ...headers,
       });
       res.end(body === undefined ? undefined : JSON.stringify(body));
@@ -465,6 +635,7 @@ export async function startApi({
     try {
       if (requestOrigin !== undefined && !allowed.has(requestOrigin)) {
         // Another origin: no CORS approval, and no work done for it.
+        originRefused = true;
         send(403, { error: 'origin_not_allowed', error_description: 'this origin may not call the API' });
         return;
       }
@@ -473,13 +644,13 @@ export async function startApi({
         const asked = (req.headers['access-control-request-headers'] ?? '')
           .split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
         if (!requestOrigin || !['GET', 'POST'].includes(method)
-          || asked.some((h) => h !== 'authorization' && h !== 'content-type')) {
+          || asked.some((h) => !['authorization', 'content-type', 'dpop'].includes(h))) {
           send(403, { error: 'preflight_refused', error_description: 'method or headers not allowed' });
           return;
         }
         send(204, undefined, {
           'Access-Control-Allow-Methods': 'GET, POST',
-          'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type, DPoP',
           'Access-Control-Max-Age': '600',
         });
         return;
@@ -511,11 +682,23 @@ export async function startApi({
         return;
       }
 
-      const token = bearerOf(req, reqUrl);
-      if (token === null) {
+      const credentials = credentialsOf(req, reqUrl);
+      if (credentials === null) {
         send(401, { error: 'unauthorized', error_description: 'an access token is required' },
-          { 'WWW-Authenticate': challenge() });
+          { 'WWW-Authenticate': `${challenge()}, ${challenge({}, 'DPoP')}` });
         return;
+      }
+      const { token } = credentials;
+      let proofJkt = null;
+      if (credentials.scheme === 'DPoP') {
+        // RFC 9449 §7.1: the proof first (its nonce too), then the token and its binding.
+        entry.dpop.valid = false;
+        try {
+          proofJkt = await checkProof(req, reqUrl, token, entry.dpop);
+        } catch (err) {
+          entry.dpop.error = err?.body?.error_description ?? 'invalid';
+          throw err;
+        }
       }
       let claims;
       try {
@@ -525,6 +708,21 @@ export async function startApi({
         throw err;
       }
       entry.token = tokenSummary(claims);
+      const jkt = claims.cnf === undefined ? null : claims.cnf?.jkt;
+      if (jkt !== null && typeof jkt !== 'string') {
+        throw invalidToken('the access token is bound to a key this API cannot check (cnf)');
+      }
+      if (credentials.scheme === 'DPoP') {
+        if (jkt === null) throw invalidToken('the access token is not DPoP-bound: send it with the Bearer scheme');
+        if (jkt !== proofJkt) {
+          entry.dpop.error = 'the DPoP proof key is not the key the access token is bound to (cnf.jkt)';
+          throw invalidProof(entry.dpop.error);
+        }
+        entry.dpop.valid = true;
+      } else if (jkt !== null) {
+        challengeScheme = 'DPoP';
+        throw invalidToken('the access token is DPoP-bound: send it as Authorization: DPoP with a DPoP proof');
+      }
       if (failNext > 0) {
         failNext -= 1;
         throw invalidToken('the access token was refused (test hook)');
@@ -533,14 +731,17 @@ export async function startApi({
       if (!granted.includes(spec.scope)) {
         throw new HttpError(403, {
           error: 'insufficient_scope', error_description: `this call needs the scope ${spec.scope}`, scope: spec.scope,
-        }, { 'WWW-Authenticate': challenge({ error: 'insufficient_scope', scope: spec.scope }) });
+        }, {}, { error: 'insufficient_scope', scope: spec.scope });
       }
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       const result = ops[spec.op](claims, body, spec);
       send(result.status, result.body);
     } catch (err) {
       if (err instanceof HttpError) {
-        send(err.status, err.body, err.headers);
+        send(err.status, err.body, {
+          ...err.headers,
+          ...(err.challengeParams ? { 'WWW-Authenticate': challenge(err.challengeParams, challengeScheme) } : {}),
+        });
       } else {
         send(500, { error: 'server_error' });
       }
@@ -558,8 +759,8 @@ export async function startApi({
     } else if (route === '/__test/redirect') {
       // Record which token (if any) reached this route, then redirect elsewhere.
       try {
-        const token = bearerOf(req, reqUrl);
-        if (token) entry.token = tokenSummary(await verify(token));
+        const credentials = credentialsOf(req, reqUrl);
+        if (credentials) entry.token = tokenSummary(await verify(credentials.token));
       } catch (err) {
         entry.tokenError = err?.body?.error_description ?? 'invalid';
       }
@@ -573,6 +774,9 @@ export async function startApi({
       const offset = Number(reqUrl.searchParams.get('offset') ?? 0);
       clockOffsetMs = Number.isFinite(offset) ? offset * 1000 : 0;
       send(200, { offsetSeconds: clockOffsetMs / 1000 });
+    } else if (route === '/__test/rotate-dpop-nonce' && req.method === 'POST') {
+      rotateNonce({ keepPrevious: ['1', 'true'].includes(reqUrl.searchParams.get('keepPrevious') ?? '') });
+      send(200, { rotated: true, previousAccepted: nonces.previous !== null });
     } else if (route === '/__test/requests' && req.method === 'GET') {
       send(200, requestLog);
     } else if (route === '/__test/audit' && req.method === 'GET') {
@@ -621,6 +825,14 @@ export async function startApi({
     reset,
     /** Run the API's clock `seconds` ahead (0: real time). */
     setClockOffset: (seconds = 0) => { clockOffsetMs = seconds * 1000; },
+    /**
+     * A new DPoP nonce now: the old one is refused (use_dpop_nonce) unless keepPrevious (what the
+     * 5-minute rotation does). Over HTTP (testHooks only): POST /__test/rotate-dpop-nonce.
+     * Resolves nothing secret.
+     */
+    rotateDpopNonce: ({ keepPrevious = false } = {}) => { rotateNonce({ keepPrevious }); },
+    /** The DPoP nonce the API issues now (what its DPoP-Nonce header carries). */
+    dpopNonce: () => currentNonce(),
     /** The next `count` requests with a valid token are refused with 401 invalid_token. */
     failNext: (count = 1) => { failNext = count; },
     close: () => new Promise((resolve) => {

@@ -11,6 +11,13 @@
 // 9470 challenges, scopes per route, tenant isolation, budgets per request and per day, the
 // audit log, CORS, and its test hooks (fail-next, redirect, request log without tokens).
 //
+// DPoP (RFC 9449, issue 13), proofs made in node (harness dpopKey, jose): the provider's
+// spa-dpop client (DPoP-bound tokens only, server nonces, cnf.jkt in JWT and opaque tokens, a
+// refresh needs a proof of the same key, the rotate-dpop-nonce hook, CORS exposing DPoP-Nonce),
+// spa-par (PAR required); the agent API's DPoP checks (scheme, proof key = cnf.jkt, private jwk,
+// signature, typ, htm, htu, iat on its clock, jti replay, ath, its own nonces and their rotation,
+// ES256 and Ed25519 keys, DPoP challenges, the request log's dpop entries).
+//
 // The agent console (www/agent/) in Chromium, the whole table row by row (login, read, write
 // with incremental consent, external call with the human's approval, exec with consent and
 // step-up, premium model until the budget is spent, another tenant, a foreign URL): it needs
@@ -28,12 +35,14 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CookieJar, authorizeNode, closeAllBrowsers, findSecrets, jwtHeader,
+  CookieJar, authorizeNode, closeAllBrowsers, dpopKey, dpopTokenRequestNode, findSecrets, jwtHeader,
   jwtPayload, loginNode, openBrowser, providerConsent, providerLogin, providerMetadata, secretsOf,
   startStack, tokenRequestNode, waitForAppState,
 } from './harness.js';
 import { startApi } from '../../www/api.js';
-import { ACR_MFA, ACR_PWD, MFA_CODE } from '../../www/provider.js';
+import {
+  ACR_MFA, ACR_PWD, DPOP_CLIENT_ID, MFA_CODE, PAR_CLIENT_ID,
+} from '../../www/provider.js';
 
 const PORT_OFFSET = 6;
 const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'output');
@@ -75,6 +84,8 @@ const challengeOf = (r) => r.headers.get('www-authenticate');
 const hook = (path, init = { method: 'POST' }) => fetch(new URL(`__test/${path}`, API), init).then((r) => r.json());
 
 const b64json = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const DPOP_ALGS = 'ES256 EdDSA Ed25519';
+const NO_TOKEN_CHALLENGE = `Bearer realm="agent-api", DPoP realm="agent-api", algs="${DPOP_ALGS}"`;
 
 // Tokens shared by the tests (made in before()).
 const t = {};
@@ -258,13 +269,15 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
     assert.equal(ok.body.tenant, 'acme');
     assert.ok(ok.body.records.every((r) => r.id.startsWith('acme-')));
 
+    // No token: both schemes offered (RFC 9449 §7.1), no error.
     const none = await call('data');
     assert.equal(none.status, 401);
-    assert.equal(challengeOf(none), 'Bearer realm="agent-api"');
+    assert.equal(challengeOf(none), NO_TOKEN_CHALLENGE);
+    assert.equal(none.headers.get('dpop-nonce'), null, 'not a DPoP request: no nonce');
 
     const basic = await call('data', { headers: { authorization: 'Basic YTpi' } });
     assert.equal(basic.status, 401);
-    assert.equal(challengeOf(basic), 'Bearer realm="agent-api"');
+    assert.equal(challengeOf(basic), NO_TOKEN_CHALLENGE);
 
     const query = await call(`data?access_token=${t.aliceRead.tokens.access_token}`);
     assert.equal(query.status, 400, 'a token in the URL is refused, not used');
@@ -470,7 +483,7 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
     const good = await preflight(stack.demoOrigin);
     assert.equal(good.status, 204);
     assert.equal(good.headers.get('access-control-allow-origin'), stack.demoOrigin);
-    assert.match(good.headers.get('access-control-allow-headers'), /^Authorization, Content-Type$/);
+    assert.match(good.headers.get('access-control-allow-headers'), /^Authorization, Content-Type, DPoP$/);
     assert.match(good.headers.get('access-control-allow-methods'), /POST/);
     assert.equal(good.headers.get('access-control-allow-credentials'), null);
 
@@ -534,6 +547,333 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
       }
     }
   });
+  // ---- DPoP (RFC 9449): the provider's spa-dpop client and the agent API's DPoP checks ----------
+
+  test('provider: spa-dpop gets DPoP-bound tokens only (proof + server nonce), cnf.jkt in the JWT and the opaque token; a refresh needs a proof of the same key; the rotate-dpop-nonce hook', async () => {
+    const md = await providerMetadata(stack.issuer);
+    assert.deepEqual(md.dpop_signing_alg_values_supported, ['ES256', 'Ed25519', 'EdDSA']);
+    assert.equal(md.pushed_authorization_request_endpoint, `${stack.issuer}/request`);
+    assert.equal(stack.provider.dpopClientId, DPOP_CLIENT_ID);
+    assert.equal(stack.provider.parClientId, PAR_CLIENT_ID);
+    assert.equal(DPOP_CLIENT_ID, 'spa-dpop');
+    assert.equal(PAR_CLIENT_ID, 'spa-par');
+
+    // A code exchange without a proof is refused (dpop_bound_access_tokens).
+    const cb = await authorizeNode({ issuer: stack.issuer, clientId: DPOP_CLIENT_ID, redirectUri, scope: 'openid data:read', resource: API, jar: new CookieJar() });
+    const bare = await tokenRequestNode(stack.issuer, {
+      grant_type: 'authorization_code', code: cb.code, code_verifier: cb.verifier, redirect_uri: redirectUri, client_id: DPOP_CLIENT_ID, resource: API,
+    });
+    assert.equal(bare.status, 400);
+    assert.equal(bare.body.error, 'invalid_grant');
+
+    // With a proof: first 400 use_dpop_nonce + DPoP-Nonce, then 200 with the nonce.
+    stack.provider.resetRequests();
+    t.dpopKey = await dpopKey();
+    t.opNonces = new Map();
+    t.dpop = await login({ clientId: DPOP_CLIENT_ID, scope: 'openid profile offline_access data:read', jar: new CookieJar(), dpop: t.dpopKey, dpopNonces: t.opNonces });
+    assert.equal(t.dpop.tokenAttempts, 2, 'a nonce was asked for first');
+    const tokenCalls = stack.provider.requests().filter((r) => r.path === '/token');
+    assert.deepEqual(tokenCalls.map((r) => [r.status, r.error, r.dpop, r.dpopNonceIssued]), [
+      [400, 'use_dpop_nonce', true, true],
+      [200, null, true, false],
+    ]);
+    assert.equal(t.dpop.tokens.token_type, 'DPoP');
+    const claims = jwtPayload(t.dpop.tokens.access_token);
+    assert.deepEqual(claims.cnf, { jkt: t.dpopKey.jkt });
+    assert.equal(claims.client_id, DPOP_CLIENT_ID);
+    assert.equal(claims.aud, API);
+    assert.equal(claims.tenant, 'acme');
+    assert.equal(claims.acr, ACR_PWD);
+    assert.equal(jwtHeader(t.dpop.tokens.id_token).alg, 'RS256');
+
+    // A refresh without a proof, or with another key's proof: refused; the refresh token stays.
+    const refreshForm = (extra = {}) => ({ grant_type: 'refresh_token', refresh_token: t.dpop.tokens.refresh_token, client_id: DPOP_CLIENT_ID, ...extra });
+    const noProof = await tokenRequestNode(stack.issuer, refreshForm({ resource: API }));
+    assert.equal(noProof.status, 400);
+    assert.equal(noProof.body.error, 'invalid_grant');
+    const otherKey = await dpopTokenRequestNode(stack.issuer, refreshForm({ resource: API }), await dpopKey(), t.opNonces);
+    assert.equal(otherKey.status, 400);
+    assert.equal(otherKey.body.error, 'invalid_grant');
+    // The right key, for the API: a new JWT bound to the same key (the nonce is reused: 1 attempt).
+    const jwtRefresh = await dpopTokenRequestNode(stack.issuer, refreshForm({ resource: API }), t.dpopKey, t.opNonces);
+    assert.equal(jwtRefresh.status, 200, JSON.stringify(jwtRefresh.body));
+    assert.equal(jwtRefresh.attempts, 1);
+    assert.equal(jwtRefresh.body.token_type, 'DPoP');
+    assert.deepEqual(jwtPayload(jwtRefresh.body.access_token).cnf, { jkt: t.dpopKey.jkt });
+    assert.equal(jwtPayload(jwtRefresh.body.access_token).acr, ACR_PWD, 'the same login');
+    t.dpop.tokens = { ...t.dpop.tokens, ...jwtRefresh.body };
+
+    // Without a resource: an opaque token for UserInfo, bound as well (introspection: cnf.jkt).
+    const opaque = await dpopTokenRequestNode(stack.issuer, refreshForm(), t.dpopKey, t.opNonces);
+    assert.equal(opaque.status, 200, JSON.stringify(opaque.body));
+    assert.equal(opaque.body.token_type, 'DPoP');
+    assert.equal(opaque.body.access_token.split('.').length, 1, 'opaque');
+    t.dpop.tokens.refresh_token = opaque.body.refresh_token;
+    const { endpoint, clientId, clientSecret } = stack.provider.introspection;
+    const introspected = await (await fetch(endpoint, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: opaque.body.access_token }),
+    })).json();
+    assert.equal(introspected.active, true);
+    assert.deepEqual(introspected.cnf, { jkt: t.dpopKey.jkt });
+    assert.equal(introspected.token_type, 'DPoP');
+    // UserInfo: DPoP scheme + proof (with ath and the provider's nonce) from the app origin;
+    // DPoP-Nonce and WWW-Authenticate readable by the app (oidc-provider's own CORS).
+    const userinfo = async (scheme, proof) => fetch(md.userinfo_endpoint, {
+      headers: { origin: stack.demoOrigin, authorization: `${scheme} ${opaque.body.access_token}`, ...(proof ? { dpop: proof } : {}) },
+    });
+    const proofFor = (nonce) => t.dpopKey.proof({ htu: md.userinfo_endpoint, accessToken: opaque.body.access_token, nonce });
+    const me = await userinfo('DPoP', await proofFor(t.opNonces.get(stack.issuer)));
+    assert.equal(me.status, 200);
+    assert.equal((await me.json()).sub, 'alice');
+    const asBearer = await userinfo('Bearer');
+    assert.equal(asBearer.status, 401);
+    const noNonce = await userinfo('DPoP', await proofFor(undefined));
+    assert.equal(noNonce.status, 401);
+    assert.match(noNonce.headers.get('www-authenticate'), /^DPoP .*error="use_dpop_nonce"/);
+    assert.ok(noNonce.headers.get('dpop-nonce'));
+    assert.match(noNonce.headers.get('access-control-expose-headers'), /(^|,\s*)DPoP-Nonce(,|$)/);
+    assert.match(noNonce.headers.get('access-control-expose-headers'), /WWW-Authenticate/);
+
+    // The token endpoint from the app origin: the nonce is readable too; the preflight allows DPoP.
+    const tokenAnswer = await fetch(md.token_endpoint, {
+      method: 'POST',
+      headers: { origin: stack.demoOrigin, 'content-type': 'application/x-www-form-urlencoded', dpop: await t.dpopKey.proof({ htm: 'POST', htu: md.token_endpoint }) },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: t.dpop.tokens.refresh_token, client_id: DPOP_CLIENT_ID }),
+    });
+    assert.equal(tokenAnswer.status, 400);
+    assert.equal((await tokenAnswer.json()).error, 'use_dpop_nonce');
+    assert.equal(tokenAnswer.headers.get('access-control-allow-origin'), stack.demoOrigin);
+    assert.match(tokenAnswer.headers.get('access-control-expose-headers'), /(^|,\s*)DPoP-Nonce(,|$)/);
+    const preflight = await fetch(md.token_endpoint, {
+      method: 'OPTIONS',
+      headers: { origin: stack.demoOrigin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, dpop' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers'), /dpop/i);
+
+    // The rotate-dpop-nonce hook (HTTP and function): the nonce held is refused once, then the
+    // fresh one works; keys and tokens stay.
+    const kids = stack.provider.signingKids();
+    for (const rotate of [
+      () => fetch(`${stack.issuer}/__test/rotate-dpop-nonce`, { method: 'POST' }).then((r) => r.json()),
+      () => stack.provider.rotateDpopNonce(),
+    ]) {
+      const held = t.opNonces.get(stack.issuer);
+      // eslint-disable-next-line no-await-in-loop
+      const answer = await rotate();
+      if (answer) assert.deepEqual(answer, { rotated: true });
+      // eslint-disable-next-line no-await-in-loop
+      const r = await dpopTokenRequestNode(stack.issuer, refreshForm({ resource: API }), t.dpopKey, t.opNonces);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.attempts, 2, 'the old nonce was refused (use_dpop_nonce), the new one taken');
+      assert.notEqual(t.opNonces.get(stack.issuer), held);
+      t.dpop.tokens = { ...t.dpop.tokens, ...r.body };
+    }
+    assert.deepEqual(stack.provider.signingKids(), kids, 'the signing keys stay');
+    assert.equal((await call('data', { token: t.aliceRead.tokens.access_token })).status, 200, 'tokens from before stay valid');
+  });
+
+  test('provider: spa-par must push its authorization request (RFC 9126); pushed, it logs in', async () => {
+    const direct = await authorizeNode({ issuer: stack.issuer, clientId: PAR_CLIENT_ID, redirectUri, scope: 'openid', jar: new CookieJar() });
+    assert.equal(direct.code, null);
+    assert.equal(direct.error, 'invalid_request');
+    assert.match(direct.errorDescription, /pushed authorization request/i);
+    const pushed = await loginNode({ issuer: stack.issuer, clientId: PAR_CLIENT_ID, redirectUri, scope: 'openid data:read', resource: API, tokenResource: API, par: true, jar: new CookieJar() });
+    assert.equal(pushed.pushed.status, 201);
+    assert.match(pushed.pushed.body.request_uri, /^urn:ietf:params:oauth:request_uri:/);
+    assert.equal(jwtPayload(pushed.tokens.access_token).client_id, PAR_CLIENT_ID);
+    assert.equal(pushed.tokens.token_type, 'Bearer');
+    // spa-demo may push too (PAR is on for everyone, required only for spa-par).
+    const demo = await authorizeNode({ issuer: stack.issuer, redirectUri, scope: 'openid', par: true, jar: new CookieJar() });
+    assert.ok(demo.code);
+  });
+
+  test('API: DPoP-bound tokens (RFC 9449 §7): the DPoP scheme with a proof of the bound key, the API\'s own nonces, every proof check', async (tc) => {
+    await hook('reset');
+    const key = t.dpopKey;
+    const token = t.dpop.tokens.access_token;
+    assert.deepEqual(jwtPayload(token).cnf, { jkt: key.jkt });
+    const dataUrl = new URL('data', API).href;
+    let nonce; // the API's, harvested from its DPoP-Nonce answers
+    /** A DPoP request; proof options override the defaults (GET data, this token, the nonce). */
+    const dpopCall = async (path = 'data', {
+      method = 'GET', tok = token, scheme = 'DPoP', proof, proofKey = key, body, headers = {}, ...opts
+    } = {}) => {
+      const htu = new URL(path, API);
+      htu.search = '';
+      const dpop = proof === undefined
+        ? await proofKey.proof({ htm: method, htu: htu.href, accessToken: tok, nonce, ...opts })
+        : proof;
+      const r = await call(path, {
+        method, body, headers: { authorization: `${scheme} ${tok}`, ...(dpop === null ? {} : { dpop }), ...headers },
+      });
+      if (r.headers.get('dpop-nonce')) nonce = r.headers.get('dpop-nonce');
+      return r;
+    };
+    const refused = (r, error, description, what) => {
+      assert.equal(r.status, 401, `${what}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error, error, what);
+      if (description) assert.match(r.body.error_description, description, what);
+      assert.equal(challengeOf(r), `DPoP realm="agent-api", error="${error}", error_description="${r.body.error_description}", algs="${DPOP_ALGS}"`, what);
+      assert.ok(r.headers.get('dpop-nonce'), `${what}: a nonce on every answer to a DPoP request`);
+      tc.diagnostic(`${what}: ${r.status} ${error}: ${r.body.error_description}`);
+    };
+
+    // No nonce yet: use_dpop_nonce + DPoP-Nonce; the same request with it: 200 (and a nonce again).
+    const first = await dpopCall();
+    refused(first, 'use_dpop_nonce', /nonce is required/, 'no nonce');
+    assert.equal(nonce, api.dpopNonce());
+    const ok = await dpopCall();
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.tenant, 'acme');
+    assert.equal(ok.headers.get('dpop-nonce'), nonce);
+
+    // The token without the key.
+    refused(await dpopCall('data', { proof: null }), 'invalid_dpop_proof', /DPoP proof \(the DPoP header\) is required/, 'DPoP scheme without a proof');
+    const bearer = await call('data', { token });
+    refused(bearer, 'invalid_token', /DPoP-bound/, 'a bound token as Bearer');
+    const bearerWithProof = await dpopCall('data', { scheme: 'Bearer' });
+    refused(bearerWithProof, 'invalid_token', /DPoP-bound/, 'a bound token as Bearer beside a valid proof');
+
+    // Another key (a valid proof of it): not the token's cnf.jkt.
+    const other = await dpopKey();
+    refused(await dpopCall('data', { proofKey: other }), 'invalid_dpop_proof', /cnf\.jkt/, 'proof of another key');
+    // The public key of the bound key, signed by another one.
+    refused(await dpopCall('data', { signWith: other.privateKey }), 'invalid_dpop_proof', /signature/, 'signed by another key');
+    // The private key in the header.
+    refused(await dpopCall('data', { header: { jwk: key.privateJwk } }), 'invalid_dpop_proof', /public key/, 'private jwk in the header');
+    refused(await dpopCall('data', { header: { jwk: undefined } }), 'invalid_dpop_proof', /no jwk/, 'no jwk');
+    refused(await dpopCall('data', { header: { typ: 'JWT' } }), 'invalid_dpop_proof', /typ/, 'typ JWT');
+    refused(await dpopCall('data', { proof: `${b64json({ alg: 'none', typ: 'dpop+jwt', jwk: key.publicJwk })}.${b64json({ jti: 'x', htm: 'GET', htu: dataUrl, iat: Math.floor(Date.now() / 1000) })}.` }), 'invalid_dpop_proof', /compact JWS/, 'alg none');
+    refused(await dpopCall('data', { proof: 'not-a-jws' }), 'invalid_dpop_proof', /compact JWS/, 'garbage');
+
+    // htm / htu.
+    refused(await dpopCall('data', { htm: 'POST' }), 'invalid_dpop_proof', /htm/, 'htm POST for a GET');
+    refused(await dpopCall('data', { htu: new URL('audit', API).href }), 'invalid_dpop_proof', /htu/, 'htu of another path');
+    refused(await dpopCall('data', { htu: `http://localhost:${api.port}/data` }), 'invalid_dpop_proof', /htu/, 'htu of another host name');
+    refused(await dpopCall('data', { htu: '/data' }), 'invalid_dpop_proof', /htu/, 'a relative htu');
+    // RFC 9449 §4.3: query and fragment are ignored (of the request and of htu); URLs compare
+    // normalised.
+    assert.equal((await dpopCall('data?limit=1')).status, 200, 'the request\'s query is not part of htu');
+    assert.equal((await dpopCall('data', { htu: `${dataUrl}?limit=1#x` })).status, 200, 'a query in htu is ignored');
+    assert.equal((await dpopCall('data', { htu: dataUrl.replace('http://', 'HTTP://') })).status, 200, 'normalised');
+
+    // iat: 60 s either way, on the API's clock.
+    const nowS = Math.floor(Date.now() / 1000);
+    refused(await dpopCall('data', { iat: nowS - 120 }), 'invalid_dpop_proof', /iat/, 'iat 2 minutes old');
+    refused(await dpopCall('data', { iat: nowS + 120 }), 'invalid_dpop_proof', /iat/, 'iat 2 minutes ahead');
+    refused(await dpopCall('data', { payload: { iat: undefined } }), 'invalid_dpop_proof', /iat/, 'no iat');
+    api.setClockOffset(120);
+    try {
+      refused(await dpopCall('data'), 'invalid_dpop_proof', /iat/, 'a fresh proof, the API clock 2 minutes ahead');
+      assert.equal((await dpopCall('data', { iat: nowS + 120 })).status, 200, 'iat on the API clock');
+    } finally {
+      api.setClockOffset(0);
+    }
+
+    // jti: once.
+    const proof = await key.proof({ htu: dataUrl, accessToken: token, nonce });
+    assert.equal((await dpopCall('data', { proof })).status, 200);
+    refused(await dpopCall('data', { proof }), 'invalid_dpop_proof', /replay/, 'the same proof again');
+    const jti = 'a-fixed-jti';
+    assert.equal((await dpopCall('data', { jti })).status, 200);
+    refused(await dpopCall('data', { jti }), 'invalid_dpop_proof', /replay/, 'a new proof with a used jti');
+    refused(await dpopCall('data', { payload: { jti: undefined } }), 'invalid_dpop_proof', /jti/, 'no jti');
+
+    // ath.
+    refused(await dpopCall('data', { accessToken: undefined }), 'invalid_dpop_proof', /ath/, 'no ath');
+    refused(await dpopCall('data', { accessToken: t.aliceRead.tokens.access_token }), 'invalid_dpop_proof', /ath/, 'ath of another token');
+
+    // Nonces: a wrong one; the hook's rotation (old refused); the 5-minute rotation keeps the
+    // previous one.
+    refused(await dpopCall('data', { nonce: 'made-up' }), 'use_dpop_nonce', /unknown or expired/, 'a made-up nonce');
+    const held = nonce;
+    assert.deepEqual(await hook('rotate-dpop-nonce'), { rotated: true, previousAccepted: false });
+    refused(await dpopCall('data', { nonce: held }), 'use_dpop_nonce', /unknown or expired/, 'the nonce before the rotation');
+    assert.notEqual(nonce, held);
+    assert.equal((await dpopCall('data')).status, 200, 'the new nonce');
+    const beforeSoft = nonce;
+    api.rotateDpopNonce({ keepPrevious: true });
+    assert.equal((await dpopCall('data', { nonce: beforeSoft })).status, 200, 'the previous nonce still works');
+    assert.notEqual(nonce, beforeSoft, 'and the answer hands out the new one');
+    api.rotateDpopNonce();
+    refused(await dpopCall('data', { nonce: beforeSoft }), 'use_dpop_nonce', undefined, 'two rotations ago');
+
+    // A token without cnf with the DPoP scheme (and a valid proof of some key): invalid_token.
+    const plain = t.aliceRead.tokens.access_token;
+    refused(await dpopCall('data', { tok: plain, proofKey: other }), 'invalid_token', /not DPoP-bound/, 'a Bearer token with the DPoP scheme');
+    // A Bearer token stays a Bearer token, a proof beside it ignored (and a nonce handed out).
+    const plainBearer = await call('data', { token: plain, headers: { dpop: await other.proof({ htu: dataUrl, accessToken: plain, nonce }) } });
+    assert.equal(plainBearer.status, 200);
+    assert.ok(plainBearer.headers.get('dpop-nonce'));
+    const plainOnly = await call('data', { token: plain });
+    assert.equal(plainOnly.headers.get('dpop-nonce'), null);
+
+    // Two DPoP headers.
+    const two = await fetch(dataUrl, {
+      headers: [['authorization', `DPoP ${token}`], ['dpop', await key.proof({ htu: dataUrl, accessToken: token, nonce })], ['dpop', await key.proof({ htu: dataUrl, accessToken: token, nonce })]],
+    });
+    assert.equal(two.status, 401);
+    assert.equal((await two.json()).error, 'invalid_dpop_proof');
+
+    // Scope and step-up challenges of a DPoP request use the DPoP scheme.
+    const write = await dpopCall('data', { method: 'POST', body: { text: 'x' } });
+    assert.equal(write.status, 403);
+    assert.equal(challengeOf(write), `DPoP realm="agent-api", error="insufficient_scope", scope="data:write", algs="${DPOP_ALGS}"`);
+    assert.ok(write.headers.get('dpop-nonce'));
+    const bob = await call('tenants/globex/data', { headers: { authorization: `DPoP ${token}`, dpop: await key.proof({ htu: new URL('tenants/globex/data', API).href, accessToken: token, nonce }) } });
+    assert.equal(bob.status, 403);
+    assert.equal(bob.body.error, 'tenant_mismatch');
+
+    // The request log: scheme, proof present / valid / jkt / nonce / error; never a token or proof.
+    const log = api.requests();
+    const valid = log.filter((e) => e.dpop.valid === true);
+    assert.ok(valid.length >= 8);
+    assert.ok(valid.every((e) => e.authorization.scheme === 'DPoP' && e.dpop.present && e.dpop.jkt === key.jkt
+      && ['current', 'previous'].includes(e.dpop.nonce) && e.dpop.error === null && e.token.jkt === key.jkt));
+    assert.deepEqual(log[0].dpop, { present: true, valid: false, jkt: key.jkt, nonce: 'missing', error: first.body.error_description });
+    assert.deepEqual(log[1].dpop, { present: true, valid: true, jkt: key.jkt, nonce: 'current', error: null });
+    assert.deepEqual(log[2].dpop, { present: false, valid: false, jkt: null, nonce: null, error: 'a DPoP proof (the DPoP header) is required with the DPoP scheme' });
+    assert.deepEqual([log[3].authorization.scheme, log[3].dpop.present, log[3].dpop.valid, log[3].token.jkt], ['Bearer', false, null, key.jkt]);
+    const mismatch = log.find((e) => e.dpop.jkt === other.jkt && e.token?.jkt === key.jkt);
+    assert.equal(mismatch.dpop.valid, false);
+    assert.match(mismatch.dpop.error, /cnf\.jkt/);
+    const kept = JSON.stringify(log);
+    assert.equal(kept.includes(token), false, 'no token');
+    assert.equal(kept.includes(token.split('.')[2]), false, 'no token signature');
+    assert.equal(kept.includes(proof.split('.')[2]), false, 'no proof');
+  });
+
+  test('API: an Ed25519 (EdDSA) DPoP key; CORS lets the app send DPoP and read DPoP-Nonce', async () => {
+    for (const alg of ['EdDSA', 'Ed25519']) {
+      const key = await dpopKey(alg);
+      // eslint-disable-next-line no-await-in-loop
+      const r = await login({ clientId: DPOP_CLIENT_ID, scope: 'openid data:read', jar: new CookieJar(), dpop: key, dpopNonces: t.opNonces });
+      const token = r.tokens.access_token;
+      assert.deepEqual(jwtPayload(token).cnf, { jkt: key.jkt }, alg);
+      const htu = new URL('data', API).href;
+      const send = async (nonce) => call('data', { headers: { authorization: `DPoP ${token}`, dpop: await key.proof({ htu, accessToken: token, nonce }), origin: stack.demoOrigin } });
+      // eslint-disable-next-line no-await-in-loop
+      const first = await send(undefined);
+      assert.equal(first.status, 401, alg);
+      assert.equal(first.body.error, 'use_dpop_nonce');
+      assert.equal(first.headers.get('access-control-allow-origin'), stack.demoOrigin);
+      assert.match(first.headers.get('access-control-expose-headers'), /(^|, )DPoP-Nonce(,|$)/);
+      assert.match(first.headers.get('access-control-expose-headers'), /WWW-Authenticate/);
+      // eslint-disable-next-line no-await-in-loop
+      const second = await send(first.headers.get('dpop-nonce'));
+      assert.equal(second.status, 200, `${alg}: ${JSON.stringify(second.body)}`);
+    }
+    const preflight = await fetch(new URL('data', API), {
+      method: 'OPTIONS',
+      headers: { origin: stack.demoOrigin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, dpop' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.match(preflight.headers.get('access-control-allow-headers'), /\bDPoP\b/);
+  });
+
   test('agent console in Chromium: the table row by row, a token id per call, no token on the page', {
     timeout: 60_000,
   }, async (tc) => {

@@ -394,11 +394,13 @@ export async function providerMetadata(issuer) {
  * with 'login-otp-invalid' as the last step and no code. `login` is filled in
  * the login form (any password); `otp` goes into the one-time-code field when the form has one
  * (undefined: leave it empty, which the provider refuses). `deny: true` cancels at consent.
- * `resource` (string or array) and `extraParams` go into the authorization request.
+ * `resource` (string or array) and `extraParams` go into the authorization request; with
+ * `par: true` they are pushed first (RFC 9126) and the browser leg carries client_id + request_uri
+ * only (the result then has `pushed`: the PAR answer { status, body }).
  */
 export async function authorizeNode({
   issuer, clientId = 'spa-demo', redirectUri, scope = 'openid', resource, extraParams = {},
-  login = 'alice', otp, deny = false, jar = new CookieJar(),
+  login = 'alice', otp, deny = false, jar = new CookieJar(), par = false,
 }) {
   const { createHash, randomBytes } = await import('node:crypto');
   const metadata = await providerMetadata(issuer);
@@ -413,6 +415,21 @@ export async function authorizeNode({
   };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   for (const r of [resource ?? []].flat()) url.searchParams.append('resource', r);
+  let pushed = null;
+  if (par) {
+    // RFC 9126: the parameters go to the PAR endpoint; the browser gets client_id + request_uri.
+    const res = await fetch(metadata.pushed_authorization_request_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: url.searchParams.toString(),
+      redirect: 'manual',
+    });
+    pushed = { status: res.status, body: await res.json().catch(() => null) };
+    if (res.status !== 201 || typeof pushed.body?.request_uri !== 'string') {
+      throw new Error(`PAR failed: ${res.status} ${JSON.stringify(pushed.body)}`);
+    }
+    url.search = new URLSearchParams({ client_id: clientId, request_uri: pushed.body.request_uri }).toString();
+  }
 
   const steps = [];
   let otpShown = false;
@@ -434,7 +451,7 @@ export async function authorizeNode({
         if (q.get('state') !== state) throw new Error('state mismatch in the node-side flow');
         return {
           code: q.get('code'), state, iss: q.get('iss'), error: q.get('error'),
-          errorDescription: q.get('error_description'), steps, otpShown, verifier, jar, nonce,
+          errorDescription: q.get('error_description'), steps, otpShown, verifier, jar, nonce, pushed,
         };
       }
       next = { url: location.href, init: { method: 'GET' } };
@@ -473,8 +490,11 @@ export async function authorizeNode({
   throw new Error('too many redirects in the node-side flow');
 }
 
-/** POST to the token endpoint (public client); resolves { status, body }. */
-export async function tokenRequestNode(issuer, form) {
+/**
+ * POST to the token endpoint (public client); resolves { status, body, headers }. `headers`:
+ * extra request headers (e.g. { dpop: proof }).
+ */
+export async function tokenRequestNode(issuer, form, { headers = {} } = {}) {
   const metadata = await providerMetadata(issuer);
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) {
@@ -482,23 +502,91 @@ export async function tokenRequestNode(issuer, form) {
   }
   const res = await fetch(metadata.token_endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
     body,
     redirect: 'manual',
   });
-  return { status: res.status, body: await res.json().catch(() => null) };
+  return { status: res.status, body: await res.json().catch(() => null), headers: res.headers };
 }
 
-/** authorizeNode + the code exchange (with `tokenResource` as the token request's resource). */
-export async function loginNode({ issuer, clientId = 'spa-demo', redirectUri, tokenResource, ...rest }) {
+// ---- DPoP (RFC 9449) proofs made in node ------------------------------------------------------
+
+/**
+ * A DPoP key pair (jose; ES256 by default, or 'EdDSA' / 'Ed25519' with an Ed25519 key) with
+ * { alg, privateKey, publicJwk, privateJwk, jkt (RFC 7638 SHA-256 thumbprint), proof(opts) }.
+ * proof({ htm, htu, nonce, accessToken, iat, jti, header, payload }) signs a dpop+jwt: ath from
+ * accessToken; `header` / `payload` override or add members (undefined removes one).
+ */
+export async function dpopKey(alg = 'ES256') {
+  const { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } = await import('jose');
+  const { createHash, randomUUID } = await import('node:crypto');
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'ES256' ? {} : { crv: 'Ed25519' }) });
+  const publicJwk = await exportJWK(publicKey);
+  const privateJwk = await exportJWK(privateKey);
+  const jkt = await calculateJwkThumbprint(publicJwk, 'sha256');
+  const clean = (o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return {
+    alg,
+    privateKey,
+    publicJwk,
+    privateJwk,
+    jkt,
+    async proof({
+      htm = 'GET', htu, nonce, accessToken, iat = Math.floor(Date.now() / 1000), jti = randomUUID(),
+      header = {}, payload = {}, signWith = privateKey,
+    } = {}) {
+      const claims = clean({
+        jti, htm, htu, iat, nonce,
+        ath: accessToken === undefined ? undefined : createHash('sha256').update(accessToken).digest('base64url'),
+        ...payload,
+      });
+      return new SignJWT(claims)
+        .setProtectedHeader(clean({ alg, typ: 'dpop+jwt', jwk: publicJwk, ...header }))
+        .sign(signWith);
+    },
+  };
+}
+
+/**
+ * A token request with a DPoP proof of `key`, RFC 9449 §8 nonce dance included: sent with the
+ * last nonce this issuer gave (`nonces`, a Map kept by the caller), and once more with the
+ * DPoP-Nonce of a 400 use_dpop_nonce answer. Resolves { status, body, headers, attempts }.
+ */
+export async function dpopTokenRequestNode(issuer, form, key, nonces = new Map()) {
+  const metadata = await providerMetadata(issuer);
+  let attempts = 0;
+  for (;;) {
+    attempts += 1;
+    // eslint-disable-next-line no-await-in-loop
+    const proof = await key.proof({ htm: 'POST', htu: metadata.token_endpoint, nonce: nonces.get(issuer) });
+    // eslint-disable-next-line no-await-in-loop
+    const r = await tokenRequestNode(issuer, form, { headers: { dpop: proof } });
+    const nonce = r.headers.get('dpop-nonce');
+    if (nonce) nonces.set(issuer, nonce);
+    if (r.status === 400 && r.body?.error === 'use_dpop_nonce' && nonce && attempts < 2) continue;
+    return { ...r, attempts };
+  }
+}
+
+/**
+ * authorizeNode + the code exchange (with `tokenResource` as the token request's resource).
+ * With `dpop` (a dpopKey()), the code exchange carries DPoP proofs (dpopTokenRequestNode, with
+ * the `dpopNonces` Map); the result then has `tokenAttempts`.
+ */
+export async function loginNode({
+  issuer, clientId = 'spa-demo', redirectUri, tokenResource, dpop, dpopNonces, ...rest
+}) {
   const cb = await authorizeNode({ issuer, clientId, redirectUri, ...rest });
   if (!cb.code) throw new Error(`authorization failed: ${cb.error} ${cb.errorDescription ?? ''}`);
-  const token = await tokenRequestNode(issuer, {
+  const form = {
     grant_type: 'authorization_code', code: cb.code, code_verifier: cb.verifier,
     redirect_uri: redirectUri, client_id: clientId, resource: tokenResource,
-  });
+  };
+  const token = dpop
+    ? await dpopTokenRequestNode(issuer, form, dpop, dpopNonces)
+    : await tokenRequestNode(issuer, form);
   if (token.status !== 200) throw new Error(`token request failed: ${token.status} ${JSON.stringify(token.body)}`);
-  return { ...cb, tokens: token.body };
+  return { ...cb, tokens: token.body, tokenAttempts: token.attempts ?? 1 };
 }
 
 /** The payload of a JWT (no verification: for looking at what a test received). */
