@@ -25,19 +25,19 @@ echo ok
 
 step "clippy (no unwrap/expect/panic/indexing outside tests), native and wasm"
 cargo clippy -q --lib -- -D warnings
-cargo clippy -q --lib --features resource-servers -- -D warnings
+cargo clippy -q --lib --features resource-servers,dpop,par -- -D warnings
 cargo clippy -q --lib --target wasm32-unknown-unknown --features js,small-alloc -- -D warnings
-cargo clippy -q --lib --target wasm32-unknown-unknown --features js,small-alloc,resource-servers -- -D warnings   # pkg/full/
+cargo clippy -q --lib --target wasm32-unknown-unknown --features js,small-alloc,resource-servers,dpop,par -- -D warnings   # pkg/full/
 cargo clippy -q --lib --target wasm32-unknown-unknown -- -D warnings   # the Rust API alone
-cargo clippy -q --lib --target wasm32-unknown-unknown --features resource-servers -- -D warnings
+cargo clippy -q --lib --target wasm32-unknown-unknown --features resource-servers,dpop,par -- -D warnings
 cargo clippy -q -p spa-oauth-example --no-deps --target wasm32-unknown-unknown -- -D warnings
 
 step "Rust API documentation (cargo doc for wasm32, warnings are errors; #![deny(missing_docs)])"
-RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --target wasm32-unknown-unknown --features resource-servers
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --target wasm32-unknown-unknown --features resource-servers,dpop,par
 echo ok
 
 step "native tests (the core; with resource-servers: its resource module too)"
-cargo test -q --lib --features resource-servers
+cargo test -q --lib --features resource-servers,dpop,par
 
 step "build pkg/ (wasm-pack, release) and size budget; the Rust example page"
 bash scripts/build.sh
@@ -50,7 +50,7 @@ echo ok
 step "browser tests (wasm-pack test: wasm-bindgen-test in headless Chromium)"
 export CHROMEDRIVER=/usr/bin/chromedriver
 # With the small allocator the package ships, so it runs under the browser tests too.
-wasm-pack test --headless --chrome --features small-alloc,resource-servers
+wasm-pack test --headless --chrome --features small-alloc,resource-servers,dpop,par
 
 step "node tests (SSR import)"
 node --test tests/node/

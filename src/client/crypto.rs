@@ -25,7 +25,7 @@ thread_local! {
 
 const KEY_CACHE: usize = 16;
 
-fn subtle() -> Result<SubtleCrypto, Error> {
+pub(crate) fn subtle() -> Result<SubtleCrypto, Error> {
     Reflect::get(&js_sys::global(), &"crypto".into())
         .ok()
         .filter(JsValue::is_object)
@@ -33,7 +33,7 @@ fn subtle() -> Result<SubtleCrypto, Error> {
         .ok_or_else(|| ErrorCode::CryptoUnavailable.into())
 }
 
-fn obj(pairs: &[(&str, &str)]) -> Object {
+pub(crate) fn obj(pairs: &[(&str, &str)]) -> Object {
     let o = Object::new();
     for (k, v) in pairs {
         let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));

@@ -184,7 +184,7 @@ impl Inner {
         let mut retry: Option<bool> = None;
         loop {
             let at = if retry == Some(true) { self.forced_refresh() } else { self.token_for(&call.want) }.await?;
-            let response = send(request, &at).await?;
+            let response = self.send_with(request, &at).await?;
             if self.judge(&call, &response, &at, retry.is_some())? {
                 return Ok(response);
             }
@@ -260,10 +260,39 @@ struct Call {
     want: Want,
 }
 
-/// Sends `request` with `at` ([`with_token`]).
-fn send<'a>(request: &'a Request, at: &'a AccessToken) -> LocalFuture<'a, Result<Response, Error>> {
+impl Inner {
+    /// Sends `request` with `at`: as a Bearer token, or, for a DPoP session, with the DPoP
+    /// scheme and a proof (RFC 9449 §7) — and one retry when the resource server answers a DPoP
+    /// `use_dpop_nonce` with a new nonce (§9; its nonces are kept for its origin only).
+    fn send_with<'a>(&'a self, request: &'a Request, at: &'a AccessToken) -> LocalFuture<'a, Result<Response, Error>> {
+        Box::pin(async move {
+            #[cfg(feature = "dpop")]
+            let key = self.st.borrow().session.as_ref().and_then(|s| s.key.clone());
+            #[cfg(feature = "dpop")]
+            if let Some(key) = key {
+                let (method, url) = (request.method(), request.url());
+                let mut retried = false;
+                loop {
+                    let proof = self.proof(&key, &method, &url, Some(at.expose())).await?;
+                    let response = send(request, at, Some(&proof)).await?;
+                    let headers = response.headers();
+                    let fresh = self.harvest(&url, headers.get("dpop-nonce").ok().flatten().as_deref());
+                    if !retried && fresh && super::dpop::challenge_asks_for_nonce(response.status(), headers.get("www-authenticate").ok().flatten().as_deref()) {
+                        retried = true;
+                        continue;
+                    }
+                    return Ok(response);
+                }
+            }
+            send(request, at, None).await
+        })
+    }
+}
+
+/// Sends `request` with `at` ([`with_token`]), and `proof` for the DPoP scheme.
+fn send<'a>(request: &'a Request, at: &'a AccessToken, proof: Option<&'a str>) -> LocalFuture<'a, Result<Response, Error>> {
     Box::pin(async move {
-        let promise = sys::window()?.fetch_with_request(&with_token(request, at)?);
+        let promise = sys::window()?.fetch_with_request(&with_token(request, at, proof)?);
         let response: Response = JsFuture::from(promise).await.map_err(|_| ErrorCode::NetworkError)?.unchecked_into();
         Ok(response)
     })
@@ -273,14 +302,18 @@ fn send<'a>(request: &'a Request, at: &'a AccessToken) -> LocalFuture<'a, Result
 /// (`redirect: "manual"`: an answer with a redirect is an opaque response, and nothing is sent
 /// to the redirect's target). Errors: [`ErrorCode::InvalidConfig`] when the body was already
 /// used or the request's mode drops the header (`no-cors`).
-fn with_token(request: &Request, at: &AccessToken) -> Result<Request, Error> {
+fn with_token(request: &Request, at: &AccessToken, proof: Option<&str>) -> Result<Request, Error> {
     let invalid = || Error::new(ErrorCode::InvalidConfig);
     let copy = request.clone().map_err(|_| invalid())?;
     let init = Object::new();
     let _ = Reflect::set(&init, &"redirect".into(), &"manual".into());
     let r = Request::new_with_request_and_init(&copy, init.unchecked_ref::<RequestInit>()).map_err(|_| invalid())?;
     let headers = r.headers();
-    let _ = headers.set("authorization", &["Bearer ", at.expose()].concat());
+    let scheme = if proof.is_some() { "DPoP " } else { "Bearer " };
+    let _ = headers.set("authorization", &[scheme, at.expose()].concat());
+    if let Some(p) = proof {
+        let _ = headers.set("dpop", p);
+    }
     if !headers.has("authorization").unwrap_or(false) {
         return Err(invalid());
     }

@@ -36,6 +36,9 @@ pub(crate) struct Fetched {
     pub body: Vec<u8>,
     /// `WWW-Authenticate`, when the server exposed it (CORS).
     pub challenge: Option<String>,
+    /// `DPoP-Nonce` (RFC 9449 §8), when the server exposed it (CORS).
+    #[cfg(feature = "dpop")]
+    pub dpop_nonce: Option<String>,
 }
 
 impl Fetched {
@@ -100,8 +103,17 @@ async fn send_inner(req: &HttpRequest, timeout_ms: u32) -> Result<Fetched, Error
     let headers = response.headers();
     let content_type = headers.get("content-type").ok().flatten();
     let challenge = headers.get("www-authenticate").ok().flatten();
+    #[cfg(feature = "dpop")]
+    let dpop_nonce = headers.get("dpop-nonce").ok().flatten();
     let body = read_capped(&response, MAX_INPUT + 1).await?;
-    Ok(Fetched { status, content_type, body, challenge })
+    Ok(Fetched {
+        status,
+        content_type,
+        body,
+        challenge,
+        #[cfg(feature = "dpop")]
+        dpop_nonce,
+    })
 }
 
 /// Reads at most `cap` bytes of the body, then cancels the stream. A body whose

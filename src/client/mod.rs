@@ -28,6 +28,8 @@
 #[cfg(feature = "small-alloc")]
 mod alloc;
 mod crypto;
+#[cfg(feature = "dpop")]
+mod dpop;
 #[cfg(feature = "resource-servers")]
 mod fetch;
 mod http;
@@ -220,6 +222,9 @@ pub(crate) struct Session {
     /// Tokens for resource servers and scopes (RFC 8707; RFC 6749 §6 down-scoping).
     #[cfg(feature = "resource-servers")]
     pub(crate) scoped: Vec<ScopedToken>,
+    /// The DPoP key every token of the session is bound to (RFC 9449 §5: the refresh token too).
+    #[cfg(feature = "dpop")]
+    pub(crate) key: Option<Rc<dpop::Key>>,
 }
 
 #[cfg(feature = "resource-servers")]
@@ -349,6 +354,9 @@ struct State {
     channel: Option<BroadcastChannel>,
     timer: Option<JsValue>,
     closures: Option<tabs::Listeners>,
+    /// DPoP nonces per origin (RFC 9449 §8, §9).
+    #[cfg(feature = "dpop")]
+    nonces: Vec<(String, String)>,
 }
 
 pub(crate) struct Inner {
@@ -362,6 +370,8 @@ pub(crate) struct Inner {
     servers: Vec<fetch::Server>,
     #[cfg(feature = "resource-servers")]
     indicators: bool,
+    #[cfg(feature = "dpop")]
+    dpop: bool,
     name: String,
     tab: String,
     st: sys::Shared<State>,
@@ -420,6 +430,8 @@ impl AuthClient {
             servers,
             #[cfg(feature = "resource-servers")]
             indicators: options.resource_indicators,
+            #[cfg(feature = "dpop")]
+            dpop: options.dpop,
             name,
             tab,
             st: sys::Shared::new(State { live: true, retry_ms: FIRST_RETRY_MS, kid_refetch: f64::NEG_INFINITY, ..State::default() }),
@@ -448,6 +460,23 @@ impl AuthClient {
     /// Like [`Self::login_with_redirect`] but returns the URL instead of navigating.
     pub fn create_authorization_url(&self, options: &LoginOptions) -> Result<String, Error> {
         self.inner.begin(options, false)
+    }
+
+    /// Starts a login like [`Self::login_with_redirect`], with a pushed authorization request
+    /// (RFC 9126) when the client uses PAR ([`ClientOptions::par`], or the provider's
+    /// `require_pushed_authorization_requests`): the parameters go to the PAR endpoint and the
+    /// browser carries only `client_id` and `request_uri`. (The synchronous methods refuse a
+    /// client that uses PAR with `invalid_config`.) Errors: those of `login_with_redirect`,
+    /// `par_error`, `par_response_invalid`, `network_error`, `timeout`, `redirect_refused`.
+    #[cfg(feature = "par")]
+    pub async fn login_with_par(&self, options: &LoginOptions) -> Result<(), Error> {
+        sys::navigate(&self.inner.begin_pushed(options, false).await?)
+    }
+
+    /// Like [`Self::login_with_par`] but returns the URL instead of navigating.
+    #[cfg(feature = "par")]
+    pub async fn par_authorization_url(&self, options: &LoginOptions) -> Result<String, Error> {
+        self.inner.begin_pushed(options, false).await
     }
 
     /// True when `url` (default: the current location) is an authorization response for this
@@ -694,7 +723,43 @@ impl Inner {
 
     // ------------------------------------------------------------ login
 
+    /// The authorization URL of a new login (the transaction stored); with PAR configured only
+    /// through [`Self::begin_pushed`].
     fn begin(&self, options: &LoginOptions, silent: bool) -> Result<String, Error> {
+        #[cfg(feature = "par")]
+        if self.config.par_endpoint.is_some() {
+            return Err(ErrorCode::InvalidConfig.into());
+        }
+        self.begin_tx(options, silent).map(|(url, _)| url)
+    }
+
+    /// A pushed authorization request (RFC 9126) when the client uses PAR, else [`Self::begin`]'s
+    /// URL: the request goes to the PAR endpoint and the browser gets `client_id` and the
+    /// `request_uri` only. A failed push removes the transaction it would have used.
+    #[cfg(feature = "par")]
+    fn begin_pushed<'a>(&'a self, options: &'a LoginOptions, silent: bool) -> LocalFuture<'a, Result<String, Error>> {
+        Box::pin(async move {
+            let (url, key) = self.begin_tx(options, silent)?;
+            if self.config.par_endpoint.is_none() {
+                return Ok(url);
+            }
+            let push = crate::core::par::push_request(&self.config, &url)?;
+            let pushed = match http::send(&push, self.timeout_ms).await {
+                Ok(r) => crate::core::par::process_push_response(r.response()),
+                Err(e) => Err(e),
+            };
+            match pushed {
+                Ok(request_uri) => Ok(crate::core::par::authorization_url(&self.config, &request_uri)),
+                Err(e) => {
+                    let _ = storage::take(&key);
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// The authorization URL and the storage key of the transaction it stored.
+    fn begin_tx(&self, options: &LoginOptions, silent: bool) -> Result<(String, String), Error> {
         self.live()?;
         // Incremental: the client's scope, what the session's login asked for, and this login's.
         let asked = self.st.borrow().session.as_ref().map(|s| s.asked.clone());
@@ -714,8 +779,9 @@ impl Inner {
             pending.return_to = Some(to.clone());
         }
         storage::sweep(now, None);
-        storage::put(&[storage::TXN_PREFIX, pending.state.expose()].concat(), &pending.to_storage_string())?;
-        Ok(url)
+        let key = [storage::TXN_PREFIX, pending.state.expose()].concat();
+        storage::put(&key, &pending.to_storage_string())?;
+        Ok((url, key))
     }
 
     fn is_callback(&self, url: &str) -> bool {
@@ -776,6 +842,15 @@ impl Inner {
                 return Err(e);
             }
         };
+        // RFC 9449 §5: with DPoP, a fresh key for this session and a proof on the exchange.
+        #[cfg(feature = "dpop")]
+        let key = if self.dpop { Some(Rc::new(dpop::generate().await?)) } else { None };
+        #[cfg(feature = "dpop")]
+        let r = match &key {
+            Some(k) => self.token_call(&accepted.request, k).await?,
+            None => http::send(&accepted.request, self.timeout_ms).await?,
+        };
+        #[cfg(not(feature = "dpop"))]
         let r = http::send(&accepted.request, self.timeout_ms).await?;
         let received_at = sys::now_ms();
         let t = token::process_token_response(r.response(), &accepted.scope, accepted.expect_id_token, received_at / 1000.0, self.policy)
@@ -801,6 +876,8 @@ impl Inner {
             version: received_at,
             #[cfg(feature = "resource-servers")]
             scoped: Vec::new(),
+            #[cfg(feature = "dpop")]
+            key,
         };
         storage::unmark("silent", &self.config.client_id);
         let result = CallbackResult { scope: session.scope.clone(), expires_at: session.exp };
@@ -1120,8 +1197,18 @@ impl Inner {
         let rt = s.rt.clone().ok_or(ErrorCode::LoginRequired)?;
         let (resource, scope) = want.parts();
         let request = refresh::refresh_request(&self.config, &rt, resource, scope)?;
-        let r = match http::send(&request, self.timeout_ms).await {
+        // RFC 9449 §5: a DPoP-bound refresh token is presented with a proof of the same key.
+        #[cfg(feature = "dpop")]
+        let sent = match &s.key {
+            Some(k) => self.token_call(&request, k).await,
+            None if self.dpop => Err(Error::new(ErrorCode::LoginRequired)),
+            None => http::send(&request, self.timeout_ms).await,
+        };
+        #[cfg(not(feature = "dpop"))]
+        let sent = http::send(&request, self.timeout_ms).await;
+        let r = match sent {
             Ok(r) => r,
+            Err(e) if e.code == ErrorCode::LoginRequired => return Err(e),
             Err(e) => return self.transient(e, default),
         };
         if r.status >= 500 {
@@ -1337,6 +1424,12 @@ impl Inner {
         let s = self.st.borrow().session.clone().ok_or(ErrorCode::LoginRequired)?;
         let expected = sub_of(s.claims.as_deref()).ok_or(ErrorCode::LoginRequired)?;
         let request = userinfo::userinfo_request(&endpoint, &at)?;
+        #[cfg(feature = "dpop")]
+        let r = match &s.key {
+            Some(k) => self.resource_call(&request, &at, k).await?,
+            None => http::send(&request, self.timeout_ms).await?,
+        };
+        #[cfg(not(feature = "dpop"))]
         let r = http::send(&request, self.timeout_ms).await?;
         let info = userinfo::process_userinfo_response(r.response(), &expected).map_err(|e| with_challenge(e, r.challenge.as_deref()))?;
         // The session may have changed while the request was in flight: keep only a match.
@@ -1373,6 +1466,9 @@ impl Inner {
         if !silent || storage::mark_age("silent", &self.config.client_id, now, false).is_some_and(|age| age < SILENT_GUARD_SECONDS) {
             return Ok(Restored::NoSession);
         }
+        #[cfg(feature = "par")]
+        let url = self.begin_pushed(&LoginOptions::default(), true).await?;
+        #[cfg(not(feature = "par"))]
         let url = self.begin(&LoginOptions::default(), true)?;
         storage::mark("silent", &self.config.client_id, now);
         sys::navigate(&url)?;
@@ -1399,17 +1495,25 @@ impl Inner {
             (Some(_), false, _) => Revocation::NotAsked,
             (Some(_), true, None) => Revocation::NoEndpoint,
             (Some(s), true, Some(_)) => {
+                // (token, hint, a token for a resource server)
                 let mut tokens = Vec::new();
                 if let Some(rt) = &s.rt {
-                    tokens.push((rt.expose(), TokenTypeHint::RefreshToken));
+                    tokens.push((rt.expose(), TokenTypeHint::RefreshToken, false));
                 }
-                tokens.push((s.at.expose(), TokenTypeHint::AccessToken));
+                tokens.push((s.at.expose(), TokenTypeHint::AccessToken, false));
                 #[cfg(feature = "resource-servers")]
-                tokens.extend(s.scoped.iter().map(|t| (t.at.expose(), TokenTypeHint::AccessToken)));
-                for (token, hint) in tokens {
-                    if let Err(e) = self.revoke(token, hint).await {
-                        self.emit(&Event::Error(e.clone()));
-                        first.get_or_insert(e);
+                tokens.extend(s.scoped.iter().map(|t| (t.at.expose(), TokenTypeHint::AccessToken, true)));
+                for (token, hint, scoped) in tokens {
+                    match self.revoke(token, hint).await {
+                        // A resource server's token is often a JWT (RFC 9068) the provider cannot
+                        // revoke (RFC 7009 §2.2.1 unsupported_token_type): it expires; nothing
+                        // the client could do.
+                        Err(e) if scoped && e.error() == Some("unsupported_token_type") => {}
+                        Err(e) => {
+                            self.emit(&Event::Error(e.clone()));
+                            first.get_or_insert(e);
+                        }
+                        Ok(()) => {}
                     }
                 }
                 if first.is_some() {
@@ -1510,6 +1614,11 @@ impl Inner {
         match m {
             tabs::Message::Hello => self.broadcast(),
             tabs::Message::Session(s) => {
+                // A DPoP client's session is nothing without its key.
+                #[cfg(feature = "dpop")]
+                if self.dpop && s.key.is_none() {
+                    return;
+                }
                 {
                     let mut st = self.st.borrow_mut();
                     // Only a newer session replaces ours: a late answer never brings back a

@@ -87,6 +87,16 @@ pub struct ClientOptions {
     /// every resource server, for providers without RFC 8707. Default true.
     #[cfg(feature = "resource-servers")]
     pub resource_indicators: bool,
+    /// Sender-constrained tokens (RFC 9449 DPoP): a non-extractable P-256 key per session
+    /// (WebCrypto, memory only, shared with the other tabs), a proof on every token, UserInfo and
+    /// resource request, `token_type` `DPoP` required (a Bearer answer is refused). Default false.
+    #[cfg(feature = "dpop")]
+    pub dpop: bool,
+    /// Pushed authorization requests (RFC 9126): every login's parameters go to the provider's
+    /// `pushed_authorization_request_endpoint` first ([`AuthClient::login_with_par`](super::AuthClient::login_with_par)).
+    /// Also on when the metadata says `require_pushed_authorization_requests`. Default false.
+    #[cfg(feature = "par")]
+    pub par: bool,
 }
 
 impl ClientOptions {
@@ -118,6 +128,10 @@ impl ClientOptions {
             resource_servers: Vec::new(),
             #[cfg(feature = "resource-servers")]
             resource_indicators: true,
+            #[cfg(feature = "dpop")]
+            dpop: false,
+            #[cfg(feature = "par")]
+            par: false,
         }
     }
 
@@ -237,11 +251,23 @@ impl ClientOptions {
         config.trusted_audiences = self.trusted_audiences.clone();
         config.clock_tolerance = u64::from(self.clock_tolerance_seconds);
         config.allow_error_without_iss = self.allow_error_without_iss;
+        #[cfg(feature = "par")]
+        if self.par || m.par_required {
+            // RFC 9126 §5: required by the provider, or asked for: without an endpoint, no login.
+            config.par_endpoint = Some(m.par_endpoint.clone().ok_or(Error::new(ErrorCode::MetadataMissing))?);
+        }
         Ok(config)
     }
 
     pub(crate) fn policy(&self) -> TokenResponsePolicy {
-        TokenResponsePolicy { allow_string_expires_in: self.allow_string_expires_in, allow_any_content_type: self.allow_any_content_type }
+        TokenResponsePolicy {
+            allow_string_expires_in: self.allow_string_expires_in,
+            allow_any_content_type: self.allow_any_content_type,
+            #[cfg(feature = "dpop")]
+            dpop: self.dpop,
+            #[cfg(not(feature = "dpop"))]
+            dpop: false,
+        }
     }
 }
 

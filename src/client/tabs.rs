@@ -132,6 +132,14 @@ pub(crate) fn message(kind: &str, tab: &str, session: Option<&Session>) -> JsVal
         set(&o, "v", &s.version.into());
         #[cfg(feature = "resource-servers")]
         set(&o, "x", &scoped_list(s));
+        // The DPoP key: the CryptoKey itself (structured clone keeps it non-extractable) and the
+        // public coordinates.
+        #[cfg(feature = "dpop")]
+        if let Some(k) = &s.key {
+            set(&o, "k", &k.private);
+            set(&o, "kx", &k.public.x.as_str().into());
+            set(&o, "ky", &k.public.y.as_str().into());
+        }
         set(&m, "s", &o);
     }
     m.into()
@@ -230,7 +238,21 @@ fn session(s: &JsValue) -> Option<Session> {
         version,
         #[cfg(feature = "resource-servers")]
         scoped: scoped_of(&get(s, "x"))?,
+        #[cfg(feature = "dpop")]
+        key: key_of(s)?,
     })
+}
+
+/// The DPoP key of a session message: none, or a `CryptoKey` with both coordinates.
+#[cfg(feature = "dpop")]
+fn key_of(s: &JsValue) -> Option<Option<std::rc::Rc<super::dpop::Key>>> {
+    let k = get(s, "k");
+    if k.is_undefined() {
+        return Some(None);
+    }
+    let private: web_sys::CryptoKey = k.dyn_into().ok()?;
+    let public = crate::core::dpop::PublicJwk { x: get(s, "kx").as_string()?, y: get(s, "ky").as_string()? };
+    Some(Some(std::rc::Rc::new(super::dpop::Key { private, public })))
 }
 
 /// The tokens for resource servers of a session message, type-checked.

@@ -14,8 +14,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 /// Encodes bytes as unpadded base64url.
+///
+/// Through `encode_slice` rather than `Engine::encode`: the latter ends in
+/// `String::from_utf8(..).expect(..)`, which links `FromUtf8Error`'s `Debug` (with `Vec<u8>`'s
+/// and the struct formatting machinery) into the module for a failure that cannot happen; the
+/// output is ASCII, so the fallbacks below are never taken. Same bytes out.
 pub fn encode(input: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(input)
+    let mut buf = alloc::vec![0u8; base64::encoded_len(input.len(), false).unwrap_or(0)];
+    let len = URL_SAFE_NO_PAD.encode_slice(input, &mut buf).unwrap_or(0);
+    buf.truncate(len);
+    String::from_utf8(buf).unwrap_or_default()
 }
 
 /// Decodes unpadded base64url; `None` on any deviation from the canonical encoding.

@@ -45,6 +45,9 @@ pub struct ClientConfig {
     /// that error even when `iss` is required (RFC 9207 §2.4 requires it on error responses too;
     /// some providers send it on success only). A success without `iss` is still refused.
     pub allow_error_without_iss: bool,
+    /// `pushed_authorization_request_endpoint` (RFC 9126 §5), when pushes are to be made.
+    #[cfg(feature = "par")]
+    pub par_endpoint: Option<String>,
 }
 
 impl ClientConfig {
@@ -85,6 +88,8 @@ impl ClientConfig {
             trusted_audiences: Vec::new(),
             clock_tolerance: super::id_token::DEFAULT_CLOCK_TOLERANCE,
             allow_error_without_iss: false,
+            #[cfg(feature = "par")]
+            par_endpoint: None,
         })
     }
 }

@@ -68,6 +68,12 @@ pub struct ProviderMetadata {
     pub iss_parameter_supported: bool,
     /// `id_token_signing_alg_values_supported`, restricted to the accepted algorithms.
     pub id_token_algs: Vec<Alg>,
+    /// `pushed_authorization_request_endpoint` (RFC 9126 §5).
+    #[cfg(feature = "par")]
+    pub par_endpoint: Option<String>,
+    /// `require_pushed_authorization_requests` (RFC 9126 §5).
+    #[cfg(feature = "par")]
+    pub par_required: bool,
 }
 
 fn endpoint(v: &Value, name: &str) -> Result<Option<String>> {
@@ -114,6 +120,14 @@ pub fn parse_metadata(body: &[u8], expected_issuer: &str) -> Result<ProviderMeta
         end_session_endpoint: endpoint(&v, "end_session_endpoint")?,
         iss_parameter_supported,
         id_token_algs,
+        #[cfg(feature = "par")]
+        par_endpoint: endpoint(&v, "pushed_authorization_request_endpoint")?,
+        #[cfg(feature = "par")]
+        par_required: match v.get("require_pushed_authorization_requests") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(ErrorCode::DiscoveryInvalid.into()),
+        },
     })
 }
 

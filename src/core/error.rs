@@ -186,6 +186,13 @@ pub enum ErrorCode {
     /// A `WWW-Authenticate` challenge of a resource server is malformed, oversized or
     /// contradictory (RFC 9110 §11.6.1, RFC 6750 §3).
     ChallengeInvalid,
+
+    // ---- pushed authorization requests (RFC 9126) ----
+    /// The PAR endpoint refused the request with an error body (RFC 9126 §2.3); see `error`.
+    ParError,
+    /// The PAR endpoint's answer is not a `201` JSON object with a `request_uri` and a positive
+    /// `expires_in` (RFC 9126 §2.2).
+    ParResponseInvalid,
 }
 
 impl ErrorCode {
@@ -261,6 +268,8 @@ impl ErrorCode {
             InvalidToken => "invalid_token",
             AcrInvalid => "acr_invalid",
             ChallengeInvalid => "challenge_invalid",
+            ParError => "par_error",
+            ParResponseInvalid => "par_response_invalid",
         }
     }
 
@@ -336,6 +345,8 @@ impl ErrorCode {
             InvalidToken => "the resource server refused the access token again after a refresh",
             AcrInvalid => "the ID token acr is not one of the acr_values asked for",
             ChallengeInvalid => "the resource server's WWW-Authenticate challenge is malformed or contradictory",
+            ParError => "the pushed authorization request endpoint returned an error",
+            ParResponseInvalid => "the pushed authorization request endpoint's answer is malformed",
         }
     }
 }
@@ -482,7 +493,7 @@ pub const ALL: &[ErrorCode] = {
         AtHashMismatch, AuthTimeInvalid, IdTokenChanged, IdTokenTypInvalid, RevocationFailed, UserinfoInvalid, UserinfoSubMismatch, NetworkError,
         Timeout, RedirectRefused, StorageUnavailable, CryptoUnavailable, NoBrowserContext, LoginRequired,
         CallbackInProgress, ResourceNotAllowed, ConsentRequired, StepUpRequired, InvalidToken, AcrInvalid,
-        ChallengeInvalid,
+        ChallengeInvalid, ParError, ParResponseInvalid,
     ]
 };
 

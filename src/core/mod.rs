@@ -9,6 +9,8 @@ pub mod callback;
 pub mod challenge;
 pub mod config;
 pub mod discovery;
+#[cfg(feature = "dpop")]
+pub mod dpop;
 pub mod error;
 pub mod form;
 pub mod id_token;
@@ -16,6 +18,8 @@ pub mod json;
 pub mod jwk;
 pub mod jws;
 pub mod logout;
+#[cfg(feature = "par")]
+pub mod par;
 pub mod pkce;
 pub mod refresh;
 #[cfg(feature = "resource-servers")]

@@ -42,6 +42,8 @@ pub struct HttpResponse<'a> {
 pub enum TokenType {
     /// RFC 6750 Bearer.
     Bearer,
+    /// RFC 9449 DPoP: bound to the client's key; sent with a proof.
+    DPoP,
 }
 
 /// Named relaxations of the token-response rules (ARCHITECTURE §5: quirks only by opt-in).
@@ -53,6 +55,10 @@ pub struct TokenResponsePolicy {
     /// Accept a JSON body whose `Content-Type` is not `application/json` (catalogue TE-07).
     /// Off by default.
     pub allow_any_content_type: bool,
+    /// The request carried a DPoP proof (RFC 9449 §5): the answer must be `token_type`
+    /// `DPoP` (a Bearer answer is discarded, catalogue DP-11). Without a proof, `DPoP` is
+    /// refused (DP-12).
+    pub dpop: bool,
 }
 
 /// A successful token response (RFC 6749 §5.1), validated.
@@ -114,7 +120,7 @@ fn is_json_content_type(ct: Option<&str>) -> bool {
 }
 
 /// Reads an RFC 6749 §5.2 error body, if the body is one.
-fn oauth_error(body: &[u8], status: u16) -> Option<Error> {
+pub(crate) fn oauth_error(body: &[u8], status: u16) -> Option<Error> {
     let v = json::parse(body).ok()?;
     let error = v.get("error")?.as_str()?;
     if error.is_empty() {
@@ -172,7 +178,8 @@ pub fn process_token_response(
         _ => return Err(ErrorCode::AccessTokenInvalid.into()),
     };
     let token_type = match v.get("token_type").and_then(Value::as_str) {
-        Some(t) if t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
+        Some(t) if !policy.dpop && t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
+        Some(t) if policy.dpop && t.eq_ignore_ascii_case("dpop") => TokenType::DPoP,
         _ => return Err(ErrorCode::TokenTypeUnsupported.into()),
     };
     let expires_in = match v.get("expires_in") {
@@ -333,6 +340,14 @@ mod tests {
         for e in [r#","expires_in":-1"#, r#","expires_in":"3600""#, r#","expires_in":"abc""#, r#","expires_in":1e309"#, r#","expires_in":null"#, r#","expires_in":"2026-01-01T00:00:00Z""#] {
             assert_eq!(code(process(200, JSON, &base(e))), ErrorCode::ExpiresInInvalid, "{e}");
         }
+        // RFC 9449 §5: with a proof sent, only DPoP (DP-11: a Bearer answer is discarded);
+        // without one, DPoP is refused (DP-12).
+        let dpop = TokenResponsePolicy { dpop: true, ..Default::default() };
+        let typed = |t: &str, policy| process_token_response(HttpResponse { status: 200, content_type: JSON, body: [r#"{"access_token":"at","token_type":""#, t, r#""}"#].concat().as_bytes() }, "", false, 10.0, policy);
+        assert_eq!(typed("DPoP", dpop).unwrap().token_type, TokenType::DPoP);
+        assert_eq!(typed("dpop", dpop).unwrap().token_type, TokenType::DPoP);
+        assert_eq!(typed("Bearer", dpop).unwrap_err().code, ErrorCode::TokenTypeUnsupported);
+        assert_eq!(typed("DPoP", TokenResponsePolicy::default()).unwrap_err().code, ErrorCode::TokenTypeUnsupported);
         let strings = TokenResponsePolicy { allow_string_expires_in: true, ..Default::default() };
         let with = |e: &str| process_token_response(HttpResponse { status: 200, content_type: JSON, body: base(e).as_bytes() }, "", false, 10.0, strings);
         assert_eq!(with(r#","expires_in":"3600""#).unwrap().expires_at, Some(3610.0));

@@ -155,6 +155,14 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.allow_any_content_type = o.boolean("allowAnyContentType")?.unwrap_or(false);
     c.allow_auth_time_change = o.boolean("allowAuthTimeChange")?.unwrap_or(false);
     c.allow_error_without_iss = o.boolean("allowErrorWithoutIss")?.unwrap_or(false);
+    #[cfg(feature = "dpop")]
+    {
+        c.dpop = o.boolean("dpop")?.unwrap_or(false);
+    }
+    #[cfg(feature = "par")]
+    {
+        c.par = o.boolean("par")?.unwrap_or(false);
+    }
     #[cfg(feature = "resource-servers")]
     {
         c.resource_servers = o.string_list("resourceServers")?.unwrap_or_default().into_iter().map(String::from).collect();
@@ -213,16 +221,33 @@ impl JsAuthClient {
     /// `storage_unavailable`, `crypto_unavailable`, `no_browser_context`.
     #[wasm_bindgen(js_name = loginWithRedirect, unchecked_return_type = "Promise<void>")]
     pub fn login_with_redirect(&self, #[wasm_bindgen(unchecked_optional_param_type = "LoginOptions")] options: JsValue) -> Promise {
-        let r = self.login(&options).and_then(|l| self.inner.login_with_redirect(&l));
-        settled(r.map(|()| JsValue::UNDEFINED))
+        #[cfg(feature = "par")]
+        {
+            // A pushed request when the client uses PAR (RFC 9126), else the plain one.
+            let (inner, l) = (self.inner.clone(), self.login(&options));
+            promise(Box::pin(async move { inner.login_with_par(&l?).await.map(|()| JsValue::UNDEFINED) }))
+        }
+        #[cfg(not(feature = "par"))]
+        {
+            let r = self.login(&options).and_then(|l| self.inner.login_with_redirect(&l));
+            settled(r.map(|()| JsValue::UNDEFINED))
+        }
     }
 
     /// Like `loginWithRedirect` but resolves the authorization URL instead of navigating, for
     /// apps that navigate themselves. The transaction is stored the same way.
     #[wasm_bindgen(js_name = createAuthorizationUrl, unchecked_return_type = "Promise<string>")]
     pub fn create_authorization_url(&self, #[wasm_bindgen(unchecked_optional_param_type = "LoginOptions")] options: JsValue) -> Promise {
-        let r = self.login(&options).and_then(|l| self.inner.create_authorization_url(&l));
-        settled(r.map(JsValue::from))
+        #[cfg(feature = "par")]
+        {
+            let (inner, l) = (self.inner.clone(), self.login(&options));
+            promise(Box::pin(async move { inner.par_authorization_url(&l?).await.map(JsValue::from) }))
+        }
+        #[cfg(not(feature = "par"))]
+        {
+            let r = self.login(&options).and_then(|l| self.inner.create_authorization_url(&l));
+            settled(r.map(JsValue::from))
+        }
     }
 
     /// True when `url` (default: the current location) is an authorization response for this
@@ -471,6 +496,18 @@ impl JsAuthClient {
     #[wasm_bindgen(js_name = handleLogoutCallback)]
     pub fn handle_logout_callback(&self, url: Option<String>) -> bool {
         self.inner.handle_logout_callback(url.as_deref())
+    }
+}
+
+/// DPoP (feature `dpop`: the package's `full` build).
+#[cfg(feature = "dpop")]
+#[wasm_bindgen(js_class = AuthClient)]
+impl JsAuthClient {
+    /// The RFC 7638 thumbprint of the key the session's tokens are bound to (RFC 9449 §6: the
+    /// `jkt` in their `cnf`), or `null` (no session, or `dpop` is off).
+    #[wasm_bindgen(js_name = dpopThumbprint, unchecked_return_type = "string | null")]
+    pub fn dpop_thumbprint(&self) -> JsValue {
+        self.inner.dpop_thumbprint().map_or(JsValue::NULL, JsValue::from)
     }
 }
 

@@ -257,7 +257,9 @@ export type ErrorCode =
   | "step_up_required"
   | "invalid_token"
   | "acr_invalid"
-  | "challenge_invalid";
+  | "challenge_invalid"
+  | "par_error"
+  | "par_response_invalid";
 
 /** Every promise of spa-oauth rejects with this shape. */
 export interface SpaOAuthError extends Error {
@@ -351,5 +353,24 @@ export interface FetchEvent {
   tokenId: string;
   /** This was the one retry after `401 invalid_token`. */
   retried: boolean;
+}
+"#;
+
+/// The DPoP option (feature `dpop`: the package's full build).
+#[cfg(feature = "dpop")]
+#[wasm_bindgen(typescript_custom_section)]
+const DPOP_TYPES: &'static str = r#"
+export interface AuthClientOptions {
+  /** Sender-constrained tokens (RFC 9449 DPoP): a non-extractable P-256 key per session
+   * (WebCrypto, memory only, shared with the other tabs), a proof on every token, UserInfo and
+   * `fetch` request, nonces per server with one retry, `token_type` `DPoP` required (a Bearer
+   * answer is refused: `token_type_unsupported`). The provider must support DPoP (RFC 9449
+   * `dpop_signing_alg_values_supported` with ES256). Default false. */
+  dpop?: boolean;
+  /** Pushed authorization requests (RFC 9126): every login's parameters go to the provider's
+   * `pushed_authorization_request_endpoint` first; the browser carries `client_id` and
+   * `request_uri` only. Also on when the metadata says `require_pushed_authorization_requests`.
+   * Default false. Errors of the push: `par_error`, `par_response_invalid`. */
+  par?: boolean;
 }
 "#;

@@ -447,3 +447,129 @@ describe('scoped calls: auth.fetch against the agent API', { timeout: 180_000 },
     });
   });
 });
+
+// ---- DPoP (issue 13): the full build with `dpop: true`, the provider's `spa-dpop` client
+// (dpop_bound_access_tokens, nonces required) and the agent API checking proofs.
+describe('DPoP: sender-constrained tokens against the real provider and API', { timeout: 180_000 }, () => {
+  const DPOP = () => ({ clientId: stack.provider.dpopClientId ?? 'spa-dpop', dpop: true });
+  const tokenRequests = () => stack.provider.requests().filter((r) => r.path === '/token');
+
+  test('login, refresh, UserInfo and API calls are bound to one non-extractable key; nonces are fetched and rotated; a copied token is refused', { timeout: 90_000 }, async () => {
+    await withBrowserOf(stack, async ({ page }) => {
+      const login = await authorize(page, {}, { clientOptions: DPOP() });
+      assert.ok(login.ok, JSON.stringify(login));
+      // The code exchange carried a proof; the provider asked for a nonce once (RFC 9449 §8).
+      const exchange = tokenRequests().filter((r) => r.body?.grant_type === 'authorization_code');
+      assert.deepEqual(exchange.map((r) => [r.status, r.error]), [[400, 'use_dpop_nonce'], [200, null]]);
+      const jkt = await page.evaluate(() => window.__auth.dpopThumbprint());
+      assert.match(jkt, /^[A-Za-z0-9_-]{43}$/);
+
+      // UserInfo with the DPoP scheme and a proof (ath): accepted by oidc-provider.
+      const info = await authCall(page, 'getUserInfo');
+      assert.ok(info.ok, JSON.stringify(info));
+      assert.equal(info.value.sub, 'alice');
+
+      // An API call: DPoP scheme, a valid proof of the same key; the API asked for its own
+      // nonce first (one retry), and the provider's nonce never went to the API.
+      api().resetRequests();
+      const read = await call(page, `${stack.apiUrl}data`, { scope: 'data:read' });
+      assert.equal(read.status, 200, JSON.stringify(read));
+      const seen = apiRequests().filter((r) => r.path === '/data');
+      assert.ok(seen.length >= 1 && seen.length <= 2, `${seen.length} requests`);
+      const last = seen.at(-1);
+      assert.equal(last.authorization.scheme, 'DPoP');
+      assert.equal(last.dpop?.valid, true, JSON.stringify(last.dpop));
+      assert.equal(last.dpop?.jkt, jkt, 'the proof key is the session key');
+      if (seen.length === 2) assert.deepEqual([seen[0].status, seen[0].error], [401, 'use_dpop_nonce']);
+
+      // Refresh (forced): a proof of the same key; still bound to it.
+      const before = tokenRequests().length;
+      assert.ok((await page.evaluate(async () => { try { await window.__auth.getAccessToken({ forceRefresh: true }); return true; } catch (e) { return e.code; } })) === true);
+      const refreshes = tokenRequests().slice(before).filter((r) => r.body?.grant_type === 'refresh_token');
+      assert.equal(refreshes.at(-1).status, 200);
+      assert.equal(await page.evaluate(() => window.__auth.dpopThumbprint()), jkt, 'same key after a refresh');
+
+      // Nonce rotation mid-session, at the provider and at the API: one retry each.
+      await stack.provider.rotateDpopNonce();
+      const n = tokenRequests().length;
+      assert.ok((await page.evaluate(async () => { try { await window.__auth.getAccessToken({ forceRefresh: true }); return true; } catch (e) { return e.code; } })) === true);
+      assert.deepEqual(tokenRequests().slice(n).map((r) => [r.status, r.error]), [[400, 'use_dpop_nonce'], [200, null]]);
+      api().rotateDpopNonce();
+      api().resetRequests();
+      assert.equal((await call(page, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      assert.deepEqual(apiRequests().map((r) => r.status), [401, 200], 'one retry with the new API nonce');
+
+      // A copied token is useless without the key (the page hands it to plain fetch).
+      const copied = await page.evaluate(async (url) => {
+        const token = await window.__auth.getAccessToken({ resource: url, scope: 'data:read' });
+        const dpopNoProof = await fetch(`${url}data`, { headers: { authorization: `DPoP ${token}` } });
+        const bearer = await fetch(`${url}data`, { headers: { authorization: `Bearer ${token}` } });
+        return [dpopNoProof.status, bearer.status];
+      }, stack.apiUrl);
+      assert.deepEqual(copied, [401, 401]);
+
+      // DP-14: even a same-origin script that gets hold of the key (the tabs' channel carries
+      // it) cannot export the private key.
+      const exported = await page.evaluate(async ({ name }) => {
+        const ch = new BroadcastChannel(name);
+        const got = new Promise((resolve) => { ch.onmessage = (e) => { if (e.data?.s?.k) resolve(e.data.s.k); }; });
+        ch.postMessage({ t: 'hello', from: 'probe' });
+        const key = await Promise.race([got, new Promise((r) => setTimeout(() => r(null), 2000))]);
+        ch.close();
+        if (!key) return 'no key';
+        try { await crypto.subtle.exportKey('jwk', key); return 'exported'; } catch (e) { return `${key.extractable}:${e.name}`; }
+      }, { name: `spa-oauth ${stack.issuer} ${DPOP().clientId}` });
+      assert.equal(exported, 'false:InvalidAccessError');
+    });
+  });
+
+  test('a second tab gets the session with its key (same thumbprint) and calls the API with it', { timeout: 60_000 }, async () => {
+    await withBrowserOf(stack, async ({ page, context }) => {
+      assert.ok((await authorize(page, {}, { clientOptions: DPOP() })).ok);
+      const jkt = await page.evaluate(() => window.__auth.dpopThumbprint());
+      const second = await context.newPage();
+      await createClient(second, DPOP());
+      assert.equal((await authCall(second, 'restoreSession', { silent: false })).value, true);
+      assert.equal(await second.evaluate(() => window.__auth.dpopThumbprint()), jkt);
+      api().resetRequests();
+      assert.equal((await call(second, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      assert.equal(apiRequests().at(-1).dpop?.jkt, jkt);
+      // The second tab refreshes with the same key (the refresh token is bound to it).
+      assert.equal(await second.evaluate(async () => { try { await window.__auth.getAccessToken({ forceRefresh: true }); return 'ok'; } catch (e) { return e.code; } }), 'ok');
+      assert.equal(stack.provider.requests().filter((r) => r.error === 'invalid_grant' || r.error === 'invalid_dpop_proof').length, 0);
+      // Logout revokes the DPoP-bound tokens.
+      const out = await authCall(second, 'logout', { redirect: false });
+      assert.equal(out.value?.revocation, 'revoked', JSON.stringify(out));
+      await second.close();
+    });
+  });
+});
+
+// ---- PAR (issue 13, RFC 9126): the provider's `spa-par` client requires pushed requests.
+describe('PAR: pushed authorization requests against the real provider', { timeout: 120_000 }, () => {
+  test('with par: true the request is pushed and the browser carries client_id and request_uri only; with DPoP too', { timeout: 60_000 }, async () => {
+    await withBrowserOf(stack, async ({ page }) => {
+      const clientId = stack.provider.parClientId ?? 'spa-par';
+      await createClient(page, { clientId, par: true });
+      const url = await authCall(page, 'createAuthorizationUrl', { extraParams: { login_hint: 'alice' } });
+      assert.ok(url.ok, JSON.stringify(url));
+      const u = new URL(url.value);
+      assert.deepEqual([...u.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+      assert.equal(u.searchParams.get('client_id'), clientId);
+      assert.match(u.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:/);
+      const pushed = stack.provider.requests().filter((r) => r.method === 'POST' && /\/request$|\/par$/.test(r.path));
+      assert.equal(pushed.length, 1, 'one push');
+      assert.equal(pushed[0].status, 201);
+      // The pushed login completes (the transaction and the code exchange as usual).
+      const login = await authorize(page, {}, { clientOptions: { clientId, par: true } });
+      assert.ok(login.ok, JSON.stringify(login));
+      assert.equal((await call(page, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      // DPoP and PAR together (spa-dpop, pushed).
+      await page.evaluate(() => window.__auth.free());
+      await page.evaluate(() => { delete window.__auth; });
+      const both = await authorize(page, {}, { clientOptions: { clientId: stack.provider.dpopClientId ?? 'spa-dpop', dpop: true, par: true } });
+      assert.ok(both.ok, JSON.stringify(both));
+      assert.match(await page.evaluate(() => window.__auth.dpopThumbprint()), /^[A-Za-z0-9_-]{43}$/);
+    });
+  });
+});
