@@ -38,7 +38,9 @@
 //                                      incremental consent, human in the loop, step-up, token
 //                                      budgets, tenant isolation) against the agent API
 //   /agent/config.json  the same as /config.json with redirectUri /agent/, the agent's scope
-//                  (AGENT_SCOPE) and resourceServers [the agent API's URL]
+//                  (AGENT_SCOPE) and resourceServers [the agent API's URL], plus dpopClientId
+//                  (spa-dpop: the console's ?client=dpop, DPoP-bound tokens) and parClientId
+//                  (spa-par)
 // and, on http://127.0.0.1:<API_PORT>/, the agent API (www/api.js): JWT access tokens for the
 // resource indicator http://127.0.0.1:<API_PORT>/ (the provider's resourceIndicator), CORS for
 // the demo origin. /config.json carries its URL as demo.agentApi and resourceServers.
@@ -316,7 +318,14 @@ export async function startDemo({
     const configBody = JSON.stringify(config, null, 2);
     const rustConfig = { ...config, redirectUri: rustRedirectUri };
     const rustConfigBody = JSON.stringify(rustConfig, null, 2);
-    const agentConfig = { ...config, redirectUri: agentRedirectUri, scope: AGENT_SCOPE };
+    // The agent console may run as spa-dpop (DPoP-bound tokens); spa-par is there for PAR.
+    const agentConfig = {
+      ...config,
+      redirectUri: agentRedirectUri,
+      scope: AGENT_SCOPE,
+      dpopClientId: provider.dpopClientId,
+      parClientId: provider.parClientId,
+    };
     const agentConfigBody = JSON.stringify(agentConfig, null, 2);
     const providerOrigin = new URL(provider.issuer).origin;
     const canonicalHost = `${HOST}:${demoPort}`;

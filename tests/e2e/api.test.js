@@ -16,7 +16,11 @@
 // refresh needs a proof of the same key, the rotate-dpop-nonce hook, CORS exposing DPoP-Nonce),
 // spa-par (PAR required); the agent API's DPoP checks (scheme, proof key = cnf.jkt, private jwk,
 // signature, typ, htm, htu, iat on its clock, jti replay, ath, its own nonces and their rotation,
-// ES256 and Ed25519 keys, DPoP challenges, the request log's dpop entries).
+// ES256 and Ed25519 keys, DPoP challenges, the request log's dpop entries). The agent console
+// as spa-dpop in Chromium (skipped while pkg/full has no DPoP): "tokens bound to key <jkt>", the
+// SDK's calls with proofs, a copied token refused without the key (DPoP scheme without a proof,
+// Bearer scheme), nonce rotation mid-session at the API and at the provider; as spa-demo the
+// copied Bearer token works.
 //
 // The agent console (www/agent/) in Chromium, the whole table row by row (login, read, write
 // with incremental consent, external call with the human's approval, exec with consent and
@@ -29,13 +33,14 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CookieJar, authorizeNode, closeAllBrowsers, dpopKey, dpopTokenRequestNode, findSecrets, jwtHeader,
+  CookieJar, PKG_DIR, authorizeNode, closeAllBrowsers, dpopKey, dpopTokenRequestNode, findSecrets, jwtHeader,
   jwtPayload, loginNode, openBrowser, providerConsent, providerLogin, providerMetadata, secretsOf,
   startStack, tokenRequestNode, waitForAppState,
 } from './harness.js';
@@ -124,6 +129,8 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
     assert.equal(agentConfig.redirectUri, `${stack.demoOrigin}/agent/`);
     assert.deepEqual(agentConfig.resourceServers, [API]);
     assert.equal(agentConfig.scope, 'openid profile offline_access data:read');
+    assert.equal(agentConfig.dpopClientId, DPOP_CLIENT_ID);
+    assert.equal(agentConfig.parClientId, PAR_CLIENT_ID);
     const page = await fetch(`${stack.demoOrigin}/agent/`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy'), new RegExp(`connect-src 'self' ${stack.issuer} ${api.origin};`));
@@ -971,6 +978,17 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
       await page.locator('#step-foreign').click();
       await waitOutcome('foreign', '[data-code="resource_not_allowed"][data-tone="good"]');
 
+      // spa-demo: no key binding; a copied Bearer token works for whoever holds it.
+      assert.equal(await page.locator('#client-id').textContent(), 'spa-demo');
+      assert.equal(await page.locator('#dpop-binding').getAttribute('data-bound'), 'false');
+      assert.equal(await page.locator('#dpop-thumbprint').textContent(), '');
+      await page.locator('#replay-without-key').click();
+      await page.waitForSelector('#replay-sdk[data-status="200"]');
+      const replay = async (id) => page.locator(`#${id}`).evaluate((o) => ({ ...o.dataset }));
+      assert.deepEqual(await replay('replay-bearer'), { testid: 'replay-bearer', status: '200', code: '', tone: 'bad' });
+      assert.deepEqual(await replay('replay-dpop'), { testid: 'replay-dpop', status: '401', code: 'invalid_dpop_proof', tone: 'good' });
+      tc.diagnostic(`replay (spa-demo), Bearer: ${await page.locator('#replay-bearer').textContent()}`);
+
       // The token table and the call log: ids only.
       const rows = await page.locator('#token-rows tr[data-testid="token-row"]').count();
       assert.ok(rows >= 1);
@@ -988,6 +1006,113 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: path.join(OUTPUT, 'agent-console.png'), fullPage: true });
       tc.diagnostic(path.join(OUTPUT, 'agent-console.png'));
+    } catch (err) {
+      tc.diagnostic(`page state: ${(await page.locator('body').innerText().catch(() => '')).slice(0, 3000)}`);
+      tc.diagnostic(`console: ${rec.console.join('\n')}`);
+      throw err;
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('agent console as spa-dpop in Chromium: tokens bound to the SDK key, a copied token refused without the key, nonce rotation mid-session', {
+    timeout: 60_000,
+    skip: readFileSync(path.join(PKG_DIR, 'full', 'spa_oauth.d.ts'), 'utf8').includes('dpopThumbprint') ? false : 'pkg/full has no DPoP (AuthClient dpop option, dpopThumbprint) yet',
+  }, async (tc) => {
+    await hook('reset');
+    stack.provider.resetRequests();
+    const browser = await openBrowser(stack);
+    const { page, rec } = browser;
+    const backHome = async () => {
+      await page.waitForURL((u) => u.origin === stack.demoOrigin, { waitUntil: 'commit' });
+      assert.equal(await waitForAppState(page), 'authenticated', await page.locator('#error').innerText().catch(() => ''));
+    };
+    const dataCalls = () => api.requests().filter((r) => r.path === '/data' && r.method === 'GET');
+    try {
+      await page.goto(`${stack.agentUrl}?client=dpop`, { waitUntil: 'commit' });
+      assert.equal(await waitForAppState(page), 'ready');
+      assert.equal(await page.locator('#client-choice').inputValue(), 'dpop');
+      assert.equal(await page.locator('#client-id').textContent(), DPOP_CLIENT_ID);
+      await page.locator('#login').click();
+      await providerLogin(page, stack, 'alice');
+      await providerConsent(page);
+      await backHome();
+      assert.equal(await page.locator('#client-id').textContent(), DPOP_CLIENT_ID, 'the same client after the return');
+
+      await page.waitForSelector('#dpop-binding[data-bound="true"]');
+      const jkt = await page.locator('#dpop-thumbprint').textContent();
+      assert.match(jkt, /^[A-Za-z0-9_-]{43}$/);
+      assert.match(await page.locator('#dpop-binding').innerText(), new RegExp(`^tokens bound to key ${jkt}$`));
+      const tokenCalls = stack.provider.requests().filter((r) => r.path === '/token');
+      assert.ok(tokenCalls.length >= 1 && tokenCalls.every((r) => r.dpop), 'every token request carried a proof');
+      assert.ok(tokenCalls.some((r) => r.status === 200));
+
+      // A call through the SDK: the DPoP scheme, a valid proof of the bound key.
+      await page.locator('#step-read').click();
+      await page.waitForSelector('#result-read[data-status="200"]');
+      const read = dataCalls().at(-1);
+      assert.equal(read.status, 200);
+      assert.equal(read.authorization.scheme, 'DPoP');
+      assert.deepEqual({ ...read.dpop, error: undefined }, { present: true, valid: true, jkt, nonce: 'current', error: undefined });
+      assert.equal(read.token.jkt, jkt);
+      assert.equal(read.token.client_id, DPOP_CLIENT_ID);
+
+      // The copied token without the key: refused twice; the SDK's call works.
+      await page.locator('#replay-without-key').click();
+      await page.waitForSelector('#replay-sdk[data-status="200"]');
+      const outcome = async (id) => page.locator(`#${id}`).evaluate((o) => ({ ...o.dataset, text: o.textContent }));
+      const asDpop = await outcome('replay-dpop');
+      const asBearer = await outcome('replay-bearer');
+      tc.diagnostic(`DPoP scheme, no proof: ${asDpop.text}`);
+      tc.diagnostic(`Bearer scheme: ${asBearer.text}`);
+      assert.deepEqual([asDpop.status, asDpop.code, asDpop.tone], ['401', 'invalid_dpop_proof', 'good']);
+      assert.deepEqual([asBearer.status, asBearer.code, asBearer.tone], ['401', 'invalid_token', 'good']);
+      const replays = dataCalls().slice(-3);
+      assert.deepEqual(replays.map((r) => [r.authorization.scheme, r.dpop.present, r.status, r.error]), [
+        ['DPoP', false, 401, 'invalid_dpop_proof'],
+        ['Bearer', false, 401, 'invalid_token'],
+        ['DPoP', true, 200, null],
+      ]);
+
+      // Nonce rotation mid-session, at the API and at the provider; then an invalid_token makes
+      // the SDK refresh (the provider's nonce is stale by then) and retry.
+      await hook('rotate-dpop-nonce');
+      await fetch(`${stack.issuer}/__test/rotate-dpop-nonce`, { method: 'POST' });
+      const before = dataCalls().length;
+      await page.locator('#step-read').click();
+      await page.waitForSelector('#result-read[data-status="200"]');
+      assert.deepEqual(dataCalls().slice(before).map((r) => [r.status, r.error, r.dpop.nonce]), [
+        [401, 'use_dpop_nonce', 'invalid'],
+        [200, null, 'current'],
+      ], 'one retry with the new API nonce');
+      stack.provider.resetRequests();
+      await hook('fail-next?count=1');
+      const beforeRefresh = dataCalls().length;
+      await page.locator('#result-read').evaluate((o) => { o.dataset.status = ''; });
+      await page.locator('#step-read').click();
+      await page.waitForSelector('#result-read[data-status="200"]');
+      const refreshes = stack.provider.requests().filter((r) => r.path === '/token');
+      assert.deepEqual(refreshes.map((r) => [r.status, r.error, r.dpop]), [
+        [400, 'use_dpop_nonce', true],
+        [200, null, true],
+      ], 'the refresh: once more with the provider\'s new nonce');
+      assert.deepEqual(dataCalls().slice(beforeRefresh).map((r) => [r.status, r.error]), [
+        [401, 'invalid_token'],
+        [200, null],
+      ]);
+      assert.equal(await page.locator('#dpop-thumbprint').textContent(), jkt, 'the same key after the refresh');
+      assert.equal(dataCalls().at(-1).token.jkt, jkt);
+
+      await rec.settle();
+      const secrets = Object.assign({}, ...rec.tokenResponses.map((r, i) => Object.fromEntries(
+        Object.entries(secretsOf(r.body)).map(([k, v]) => [`${k} #${i}`, v]),
+      )));
+      assert.ok(Object.keys(secrets).length > 0, 'token responses captured');
+      assert.deepEqual(findSecrets(await page.content(), secrets), [], 'no token on the page');
+      await mkdir(OUTPUT, { recursive: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.screenshot({ path: path.join(OUTPUT, 'agent-console-dpop.png'), fullPage: true });
+      tc.diagnostic(path.join(OUTPUT, 'agent-console-dpop.png'));
     } catch (err) {
       tc.diagnostic(`page state: ${(await page.locator('body').innerText().catch(() => '')).slice(0, 3000)}`);
       tc.diagnostic(`console: ${rec.console.join('\n')}`);

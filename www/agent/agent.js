@@ -18,6 +18,15 @@
 // comes back at /agent/?resume=<step> (loginWithRedirect's returnTo) and runs that step again.
 // The page keeps the names of the scopes granted in this tab (sessionStorage
 // agent:granted-scopes, no secret) and asks for them again on every later consent or step-up.
+//
+// Two clients (the "Client" select, or /agent/?client=demo|dpop; the choice is kept in
+// sessionStorage agent:client, no secret, so that the login's return to /agent/ creates the same
+// client): spa-demo (Bearer tokens) and spa-dpop (config.dpopClientId: AuthClient.create with
+// `dpop: true`, every token bound to the SDK's key; the page shows "tokens bound to key
+// <auth.dpopThumbprint()>"). "Replay a copied token without the key" takes the token the SDK
+// hands out (getAccessToken, never displayed, dropped after use) and calls GET /data with plain
+// fetch as `DPoP <token>` without a proof and as `Bearer <token>` (a DPoP-bound token: both
+// refused; a spa-demo token: the Bearer copy works), then the same call through auth.fetch.
 
 import init, { AuthClient } from '/pkg/full/spa_oauth.js';
 
@@ -25,8 +34,26 @@ const $ = (id) => document.getElementById(id);
 
 const BUTTONS = [
   'step-read', 'step-write', 'step-external', 'step-exec', 'step-premium', 'step-premium-over',
-  'step-standard', 'step-tenant', 'step-foreign', 'load-audit',
+  'step-standard', 'step-tenant', 'step-foreign', 'load-audit', 'replay-without-key',
 ];
+
+// ---- the client: spa-demo (Bearer) or spa-dpop (DPoP-bound tokens) ---------------------------
+
+const CLIENT_KEY = 'agent:client';
+const CLIENT_CHOICES = ['demo', 'dpop'];
+
+/** ?client=demo|dpop (then kept for the return from the provider), else the kept choice. */
+function chosenClient() {
+  const asked = new URLSearchParams(location.search).get('client');
+  if (CLIENT_CHOICES.includes(asked)) {
+    sessionStorage.setItem(CLIENT_KEY, asked);
+    return asked;
+  }
+  const kept = sessionStorage.getItem(CLIENT_KEY);
+  return CLIENT_CHOICES.includes(kept) ? kept : 'demo';
+}
+
+const clientChoice = chosenClient();
 
 let auth;
 let config;
@@ -172,12 +199,30 @@ function renderTokens() {
     rows.append(tr);
   }
   $('tokens-empty').hidden = list.length > 0;
+  renderBinding();
+}
+
+/** "tokens bound to key <thumbprint>" (spa-dpop) or "not bound to a key (Bearer)". */
+function renderBinding() {
+  let jkt = null;
+  try {
+    jkt = clientChoice === 'dpop' && typeof auth?.dpopThumbprint === 'function' ? auth.dpopThumbprint() : null;
+  } catch (err) {
+    logEvent('error', err);
+  }
+  const bound = typeof jkt === 'string' && jkt !== '';
+  $('dpop-binding').dataset.bound = String(bound);
+  $('dpop-binding-text').textContent = bound ? 'tokens bound to key' : (clientChoice === 'dpop'
+    ? 'DPoP is on, but the SDK reports no key yet' : 'not bound to a key (Bearer: whoever holds one can use it)');
+  $('dpop-thumbprint').textContent = bound ? jkt : '';
+  $('dpop-thumbprint').dataset.jkt = bound ? jkt : '';
 }
 
 function renderSession() {
   const claims = auth.getIdTokenClaims() ?? {};
   $('session').hidden = false;
   $('user').textContent = `${claims.preferred_username ?? claims.sub ?? '?'} (${claims.sub ?? '?'})`;
+  renderBinding();
   $('acr').textContent = claims.acr ?? '(not in the ID token)';
   $('acr').dataset.acr = claims.acr ?? '';
   $('login').hidden = true;
@@ -328,6 +373,74 @@ async function modelCall(model, maxTokens) {
     return { tone: 'bad', status: 429, code: body?.error ?? 'budget_exhausted', text: `429 ${body?.error ?? 'budget_exhausted'}: the daily budget is spent (${body?.remaining ?? 0} left); retry after ${retry ?? '?'} s` };
   }
   return describeRefusal(res, body);
+}
+
+// ---- a copied token, replayed without the key ------------------------------------------------
+
+function replayResult(id, { text, tone = 'good', status = '', code = '' }) {
+  const out = $(id);
+  out.textContent = text;
+  out.dataset.tone = tone;
+  out.dataset.status = String(status);
+  out.dataset.code = code;
+}
+
+/** One plain fetch of GET /data with the copied token and no proof: what anyone could send. */
+async function replayCopy(token, scheme) {
+  let res;
+  try {
+    res = await fetch(api('data'), {
+      headers: { Authorization: `${scheme} ${token}` }, cache: 'no-store', credentials: 'omit', redirect: 'error',
+    });
+  } catch (err) {
+    return { tone: 'warn', code: 'network_error', text: `the request failed: ${messageOf(err)}` };
+  }
+  const body = await bodyOf(res);
+  const error = typeof body?.error === 'string' ? body.error : '';
+  const description = typeof body?.error_description === 'string' ? body.error_description : res.statusText;
+  logTo('call-log', res.ok ? 'tone-bad' : 'tone-good', [
+    [`GET /data (plain fetch, copied token, ${scheme} scheme)`, 'name'], [`→ ${res.status}`, 'status'], ['no proof, no key', 'detail'],
+  ], { testid: 'replay-log-entry', status: res.status, scheme });
+  if (res.ok) {
+    return {
+      tone: 'bad', status: res.status, text: `HTTP ${res.status}: accepted — the copied token works without any key (${body?.records?.length ?? '?'} records of ${body?.tenant ?? '?'})`,
+    };
+  }
+  return { tone: 'good', status: res.status, code: error, text: `refused: HTTP ${res.status}${error ? ` ${error}` : ''}: ${description}` };
+}
+
+async function replayWithoutKey() {
+  for (const id of ['replay-dpop', 'replay-bearer', 'replay-sdk']) replayResult(id, { text: 'working…', tone: 'warn' });
+  setButtons(false);
+  try {
+    let token;
+    try {
+      token = await auth.getAccessToken({ resource: apiUrl, scope: 'data:read' });
+    } catch (err) {
+      const failed = { tone: 'bad', code: codeOf(err), text: `no token to copy: ${codeOf(err)}: ${messageOf(err)}` };
+      replayResult('replay-dpop', failed);
+      replayResult('replay-bearer', failed);
+      replayResult('replay-sdk', { text: 'not tried', tone: 'warn' });
+      return;
+    }
+    const asDpop = await replayCopy(token, 'DPoP');
+    const asBearer = await replayCopy(token, 'Bearer');
+    token = null; // the copy is dropped: never displayed, logged or stored
+    replayResult('replay-dpop', asDpop);
+    replayResult('replay-bearer', asBearer);
+    try {
+      const res = await auth.fetch(api('data'), { scope: 'data:read' });
+      const body = await bodyOf(res);
+      replayResult('replay-sdk', res.ok
+        ? { status: res.status, text: `HTTP ${res.status}: ${body?.records?.length ?? '?'} records of ${body?.tenant ?? '?'}${clientChoice === 'dpop' ? ' (the SDK signed a DPoP proof with its key)' : ''}` }
+        : describeRefusal(res, body));
+    } catch (err) {
+      replayResult('replay-sdk', { tone: 'bad', code: codeOf(err), text: `${codeOf(err)}: ${explain(err)}` });
+    }
+  } finally {
+    setButtons(document.body.dataset.state === 'authenticated');
+    renderTokens();
+  }
 }
 
 /** The row a RUN entry belongs to. */
@@ -495,13 +608,26 @@ async function main() {
   $('api-url').textContent = apiUrl;
   $('base-scope').textContent = config.scope;
 
+  $('client-choice').value = clientChoice;
+  $('client-choice').addEventListener('change', (e) => {
+    const next = CLIENT_CHOICES.includes(e.target.value) ? e.target.value : 'demo';
+    sessionStorage.setItem(CLIENT_KEY, next);
+    sessionStorage.removeItem(GRANTED_KEY);
+    location.assign(`/agent/?client=${next}`);
+  });
+  const dpop = clientChoice === 'dpop';
+  const clientId = dpop ? config.dpopClientId ?? 'spa-dpop' : config.clientId;
+  $('client-id').textContent = clientId;
+  document.body.dataset.client = clientChoice;
+
   await init();
   auth = await AuthClient.create({
     issuer: config.issuer,
-    clientId: config.clientId,
+    clientId,
     redirectUri: config.redirectUri,
     scope: config.scope,
     resourceServers: config.resourceServers,
+    ...(dpop ? { dpop: true } : {}),
   });
   subscribe();
 
@@ -528,6 +654,7 @@ async function main() {
   $('step-tenant').addEventListener('click', () => run('tenant'));
   $('step-foreign').addEventListener('click', () => run('foreign'));
   $('load-audit').addEventListener('click', () => loadAudit());
+  $('replay-without-key').addEventListener('click', () => replayWithoutKey());
   $('card-scenarios').addEventListener('click', (e) => { onGrant(e); onStepUp(e); });
   $('clear-calls').addEventListener('click', () => $('call-log').replaceChildren());
   $('clear-events').addEventListener('click', () => $('event-log').replaceChildren());
