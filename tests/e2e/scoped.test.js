@@ -545,6 +545,42 @@ describe('DPoP: sender-constrained tokens against the real provider and API', { 
   });
 });
 
+describe('DPoP across a reload (memory-only keys)', { timeout: 120_000 }, () => {
+  test('a reload with another tab open keeps the key; a reload of the only tab gets a new session and key by one silent login', { timeout: 60_000 }, async () => {
+    await withBrowserOf(stack, async ({ page, context }) => {
+      const options = { clientId: stack.provider.dpopClientId ?? 'spa-dpop', dpop: true };
+      assert.ok((await authorize(page, {}, { clientOptions: options })).ok);
+      const jkt = await page.evaluate(() => window.__auth.dpopThumbprint());
+      // Another tab keeps the session while this one reloads.
+      const other = await context.newPage();
+      await createClient(other, options);
+      assert.equal((await authCall(other, 'restoreSession', { silent: false })).value, true);
+      const noApp = (route) => route.abort();
+      await context.route(`${stack.demoOrigin}/agent/agent.js`, noApp);
+      await page.reload({ waitUntil: 'load' });
+      await createClient(page, options);
+      assert.equal((await authCall(page, 'restoreSession', { silent: false })).value, true);
+      assert.equal(await page.evaluate(() => window.__auth.dpopThumbprint()), jkt, 'the key came from the other tab');
+      assert.equal((await call(page, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      await other.close();
+      // Alone now: a reload restores by one top-level prompt=none login, with a new key.
+      await page.goto(`${stack.demoOrigin}/agent/config.json`, { waitUntil: 'load' });
+      await createClient(page, options);
+      assert.equal((await authCall(page, 'start')).value, 'redirecting');
+      await page.waitForURL((u) => u.pathname === '/agent/' && u.searchParams.has('state'), { waitUntil: 'load' });
+      await createClient(page, options);
+      assert.equal((await authCall(page, 'start')).value, 'authenticated');
+      const renewed = await page.evaluate(() => window.__auth.dpopThumbprint());
+      assert.match(renewed, /^[A-Za-z0-9_-]{43}$/);
+      assert.notEqual(renewed, jkt, 'a new session, a new key');
+      api().resetRequests();
+      assert.equal((await call(page, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      assert.equal(apiRequests().at(-1).dpop?.jkt, renewed);
+      await context.unroute(`${stack.demoOrigin}/agent/agent.js`, noApp);
+    });
+  });
+});
+
 // ---- PAR (issue 13, RFC 9126): the provider's `spa-par` client requires pushed requests.
 describe('PAR: pushed authorization requests against the real provider', { timeout: 120_000 }, () => {
   test('with par: true the request is pushed and the browser carries client_id and request_uri only; with DPoP too', { timeout: 60_000 }, async () => {
