@@ -76,7 +76,7 @@ const INIT_SCRIPT = () => {
     try { out.json = JSON.stringify(e); } catch { out.json = null; }
     return out;
   };
-  // The package's default build, or its `full` build (spa-oauth-wasm/full: resource servers).
+  // The package's default build, or its `full` build (spa-oauth-wasm/full: resource servers, DPoP).
   window.__spa = async (full = window.__full) => {
     const m = await import(full ? '/pkg/full/spa_oauth.js' : '/pkg/spa_oauth.js');
     await m.default();
@@ -118,8 +118,8 @@ export async function openApp(tab, server, pathname = '/app.html') {
 /** AuthClient.create(options) in the page; the client becomes window.__auth. */
 export function createClient(tab, options) {
   return tab.page.evaluate(async (o) => {
-    // Options for resource servers need the full build (and so does every later import here).
-    if (o.resourceServers) window.__full = true;
+    // Options for resource servers or DPoP need the full build (and so does every later import here).
+    if (o.resourceServers || o.dpop) window.__full = true;
     const m = await window.__spa();
     try {
       window.__auth = await m.AuthClient.create(o);

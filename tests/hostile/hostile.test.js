@@ -1,6 +1,6 @@
 // Hostile authorization server suite: one test per applicable case of the security catalogue
 // (/work/shared/security-catalogue.md §4.1 authorization response, §4.2 token endpoint, §4.3 ID
-// token, §4.4 discovery, §4.5 JWKS, §4.6 UserInfo, §4.7 refresh, §4.9 revocation, §4.10 logout,
+// token, §4.4 discovery, §4.5 JWKS, §4.6 UserInfo, §4.7 refresh, §4.8 DPoP, §4.9 revocation, §4.10 logout,
 // §4.11 browser/storage/leakage; §4.12 auth.fetch to resource servers, issue 12, the suite's own
 // RS-* cases), each named by its case id. The built package (pkg/) runs in
 // Debian's Chromium against tests/hostile/server.js.
@@ -28,14 +28,14 @@
 // suite stays green).
 
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import {
   assertNoLeaks, authorizeToCallback, call, checkPrerequisites, createClient, events, groupContext, handleCallback,
   launchBrowser, loginAndReturn, newTab, openApp, probe, recordEvents, sleep, transactions,
 } from './driver.js';
-import { atHash, b64json, b64url, fingerprint, signJws, startHostile } from './server.js';
+import { athOf, atHash, b64json, b64url, fingerprint, jktOf, parseProof, signJws, startHostile } from './server.js';
 
 let server;
 let browser;
@@ -161,14 +161,15 @@ const keyFor = (id) => `${id}.${++keySeq}`;
  * 302 back to /cb → create again → handleRedirectCallback() → assertions → def.after (e.g.
  * getUserInfo) → leak checks → nothing further sent.
  *
- * def: { server: spec, client: extra create options, login: loginWithRedirect options,
+ * def: { server: spec, client: extra create options, clientFor(issuer): more of them,
+ *        login: loginWithRedirect options, secrets(ctx): more secrets, checkDump(dump, ctx, tab),
  *        expect: { create: code(s) | code: code(s) | ok: true, requests, error: {field: value},
  *                  authenticated, check(ctx) }, after(ctx), skipUrlCheck }
  */
 async function runCase(def) {
   const key = def.key ?? keyFor(def.id);
   const issuer = server.defineCase(key, def.server ?? {});
-  const options = { issuer, clientId: server.clientId, redirectUri: server.redirectUri, scope: 'openid', ...def.client };
+  const options = { issuer, clientId: server.clientId, redirectUri: server.redirectUri, scope: 'openid', ...def.client, ...def.clientFor?.(issuer) };
   const tab = await newTab(group);
   const errors = [];
   let txns = [];
@@ -221,7 +222,8 @@ async function runCase(def) {
     if (def.after) errors.push(...((await def.after(ctx)) ?? []));
 
     const secrets = { ...secretsFor(key, txns), ...def.secrets?.(ctx) };
-    await assertNoLeaks(tab, server, secrets, { errors, cleanUrl: !def.skipUrlCheck });
+    const dump = await assertNoLeaks(tab, server, secrets, { errors, cleanUrl: !def.skipUrlCheck });
+    await def.checkDump?.(dump, ctx, tab);
     assertServerSide(key, secrets);
     await settled(key, counts(key));
     return ctx;
@@ -337,11 +339,12 @@ async function runSession(def, t) {
 
     const errors = (await def.run(ctx)) ?? [];
     for (const tb of ctx.tabs) errors.push(...(await events(tb)).filter((e) => e.name === 'error').map((e) => e.detail)); // eslint-disable-line no-await-in-loop
-    const secrets = secretsFor(key, ctx.txns);
+    const secrets = { ...secretsFor(key, ctx.txns), ...def.secrets?.(ctx) };
     for (const tb of ctx.tabs) {
       // eslint-disable-next-line no-await-in-loop
       const dump = await assertNoLeaks(tb, server, secrets, { errors, keepSessionKeys: def.keepSessionKeys ?? null });
       def.checkKept?.(dump.kept, ctx);
+      await def.checkDump?.(dump, ctx, tb); // eslint-disable-line no-await-in-loop
       assert.deepEqual(await tb.page.evaluate(() => window.__unhandled), [], 'unhandled promise rejections in the page'); // eslint-disable-line no-await-in-loop
       assert.deepEqual(tb.log.console.filter((l) => l.startsWith('[pageerror]')), [], 'uncaught errors in the page');
     }
@@ -1746,6 +1749,603 @@ describe('4.7 Refresh', WAITING_SECTION, () => {
       },
     },
   ]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// §4.8 DPoP (RFC 9449): the package's full build with `dpop: true`. The hostile AS validates every
+// proof it receives (server.js: typ, alg ES256, a public P-256 jwk only, the signature with that
+// jwk, a unique jti, htm, htu without query and fragment, iat ±60 s, ath on UserInfo / resource
+// requests only and correct, the nonce one this server issued and never the other server's, one
+// key for the code exchange and every refresh); each defect is a protocol violation, and the
+// cases assert there is none. The resource server of a DPoP case is on its own origin
+// (server.rsOrigin) with nonces of its own (RFC 9449 §9). Nonce policies and token_type per case.
+// Every case also asserts, for every request that must carry a proof (token, refresh, UserInfo,
+// resource), that it did, with the session's key (dpopThumbprint()); no dpop_jkt on the
+// authorization request (DP-13); no proof on revocation; and the leak checks with every proof
+// and the key's public coordinates among the secrets, no IndexedDB at all and no JWK or PEM in
+// any storage or on the console (the key is memory-only and not extractable: DP-14).
+describe('4.8 DPoP (RFC 9449)', SECTION, () => {
+  section();
+  const SCOPE = 'openid data:read';
+  const PROOF_ENDPOINTS = ['token', 'refresh', 'userinfo', 'rs'];
+  const rsOf = (issuer) => `${issuer.replace(server.asOrigin, server.rsOrigin)}/rs`;
+  const byEp = (key, ep, since = 0) => server.requests(key).filter((r) => r.endpoint === ep && r.seq > since);
+  const asSide = (key, since = 0) => server.requests(key).filter((r) => ['token', 'refresh', 'userinfo'].includes(r.endpoint) && r.seq > since);
+  const thumbprint = (tab) => tab.page.evaluate(() => window.__auth.dpopThumbprint());
+  /** auth.fetch(url, init) in the page: { ok, status, body, wwwAuthenticate } or { ok: false, error }. */
+  const dpFetch = (tab, url, init) => tab.page.evaluate(async ({ u, i }) => {
+    try {
+      const r = await window.__auth.fetch(u, i ?? undefined);
+      return { ok: true, status: r.status, body: await r.text(), wwwAuthenticate: r.headers.get('www-authenticate') };
+    } catch (e) {
+      return { ok: false, error: window.__ser(e) };
+    }
+  }, { u: url, i: init ?? null });
+
+  /** The key's public coordinates: a persisted key (JWK, or anything derived) would carry them. */
+  const keySecrets = (key) => {
+    const out = {};
+    for (const [jkt, { x, y }] of server.dpop(key).keys) Object.assign(out, { [`dpop key ${jkt} x`]: x, [`dpop key ${jkt} y`]: y });
+    return out;
+  };
+  /** Memory-only key (DP-14): no IndexedDB at all, no JWK or PEM in storage or on the console. */
+  function assertKeyMemoryOnly(dump, ctx, tab) {
+    assert.deepEqual(dump.indexedDB.databases, [], 'IndexedDB databases exist (the DPoP key must stay in memory)');
+    const text = JSON.stringify([dump.localStorage, dump.sessionStorage, dump.indexedDB, dump.cacheStorage, dump.documentCookie, dump.historyState, tab.log.console]);
+    assert.doesNotMatch(text, /\\?"(d|kty|crv)\\?"\s*:|PRIVATE KEY/, 'key material (a JWK or a PEM) in storage or on the console');
+  }
+
+  /**
+   * What every DPoP case asserts about the requests it made: a proof on every token, refresh,
+   * UserInfo and resource request, of key `jkt`, well formed (the server validated the rest and
+   * recorded violations), ath exactly on UserInfo / resource requests, the DPoP scheme there,
+   * unique jti; no proof on revocation; no dpop_jkt on the authorization request (DP-13); every
+   * nonce sent is one its own server issued (DP-08).
+   */
+  function assertProofs(key, jkt) {
+    const reqs = server.requests(key);
+    const { nonces } = server.dpop(key);
+    const jtis = [];
+    for (const r of reqs.filter((q) => PROOF_ENDPOINTS.includes(q.endpoint))) {
+      const where = `${r.endpoint} request #${r.seq}: `;
+      assert.ok(r.dpop, `${where}no DPoP proof`);
+      const d = r.dpop;
+      assert.deepEqual({ typ: d.typ, alg: d.alg, header: [...d.headerKeys].sort(), jwk: [...d.jwkKeys].sort(), signatureValid: d.signatureValid }, { typ: 'dpop+jwt', alg: 'ES256', header: ['alg', 'jwk', 'typ'], jwk: ['crv', 'kty', 'x', 'y'], signatureValid: true }, `${where}proof header`);
+      assert.equal(d.jkt, jkt, `${where}the proof is not signed with the session's key`);
+      assert.equal(d.htm, r.method, `${where}htm`);
+      assert.equal(d.htu, `${r.endpoint === 'rs' ? server.rsOrigin : server.asOrigin}${r.path}`, `${where}htu`);
+      assert.ok(Math.abs(d.iat - r.at / 1000) <= 5, `${where}iat ${d.iat} vs ${r.at / 1000}`);
+      const resource = r.endpoint === 'userinfo' || r.endpoint === 'rs';
+      assert.equal(d.ath !== undefined, resource, `${where}ath ${resource ? 'missing' : 'present on a token request'}`);
+      if (resource) assert.match(r.authorization ?? '', /^DPoP /, `${where}the DPoP scheme`);
+      assert.deepEqual(d.claimKeys.filter((k) => !['jti', 'htm', 'htu', 'iat', 'ath', 'nonce'].includes(k)), [], `${where}claims`);
+      if (d.nonce !== undefined) {
+        assert.ok((r.endpoint === 'rs' ? nonces.rs : nonces.as).includes(d.nonce), `${where}nonce ${d.nonce} is not one its server issued (DP-08)`);
+      }
+      jtis.push(d.jti);
+    }
+    assert.equal(new Set(jtis).size, jtis.length, 'every proof has its own jti');
+    assert.deepEqual(reqs.filter((r) => r.endpoint === 'revoke' && r.dpop).map((r) => r.seq), [], 'a proof on a revocation request');
+    for (const a of reqs.filter((r) => r.endpoint === 'authorize')) assert.ok(!a.queryKeys.includes('dpop_jkt'), 'DP-13: dpop_jkt on the authorization request (see PENDING.md)');
+  }
+
+  const dpDefaults = (def) => ({
+    secrets: (ctx) => keySecrets(ctx.key),
+    checkDump: (dump, ctx, tab) => assertKeyMemoryOnly(dump, ctx, tab),
+  });
+
+  /** A DPoP session: login (refresh token issued), def.run(ctx, t), then the checks above. */
+  function dpCase(def) {
+    test(`${def.id} ${def.title}`, def.todo ? { todo: def.todo } : {}, (t) => runSession({
+      id: def.id,
+      server: { rsOrigin: true, dpop: def.dpop ?? {}, ...def.server },
+      client: (issuer) => ({ scope: SCOPE, dpop: true, resourceServers: [rsOf(issuer)], resourceIndicators: false, ...def.client }),
+      ...dpDefaults(def),
+      run: async (ctx) => {
+        ctx.rs = rsOf(ctx.issuer);
+        ctx.jkt = await thumbprint(ctx.tab);
+        assert.match(ctx.jkt ?? '', /^[A-Za-z0-9_-]{43}$/, `dpopThumbprint() after the login: ${ctx.jkt}`);
+        assert.equal(server.dpop(ctx.key).jkt, ctx.jkt, 'the code exchange\'s proof key is the session\'s (dpopThumbprint())');
+        assert.equal(server.issued(ctx.key)[0].grantType, 'authorization_code');
+        const errors = (await def.run(ctx, t)) ?? [];
+        assertProofs(ctx.key, ctx.jkt);
+        return errors;
+      },
+    }, t));
+  }
+
+  /** A DPoP login that fails: runCase with `dpop: true`, then the proof checks (no session: no thumbprint). */
+  function dpLoginCase(def) {
+    test(`${def.id} ${def.title}`, def.todo ? { todo: def.todo } : {}, () => runCase({
+      ...dpDefaults(def),
+      ...def,
+      client: { dpop: true, ...def.client },
+      server: { dpop: {}, ...def.server },
+      expect: {
+        ...def.expect,
+        check: async (ctx) => {
+          assert.equal(await thumbprint(ctx.tab), null, 'dpopThumbprint() without a session');
+          await def.check?.(ctx);
+          // No loop: nothing more, even a while later.
+          const n = server.requests(ctx.key).length;
+          await sleep(800);
+          assert.equal(server.requests(ctx.key).length, n, 'requests after the failed login');
+          assertProofs(ctx.key, server.dpop(ctx.key).jkt);
+        },
+      },
+    }));
+  }
+
+  /** The n-th refusal / retry pair: r1 refused with use_dpop_nonce, r2 the one retry with its nonce. */
+  function assertNonceRetry(r1, r2, status, label) {
+    assert.equal(r1.refused, 'use_dpop_nonce', `${label}: the first request was not refused with use_dpop_nonce`);
+    assert.equal(r1.answered, status, `${label}: the refusal's status`);
+    assert.ok(r1.nonceAnswered, `${label}: the refusal carried a DPoP-Nonce`);
+    assert.equal(r2.dpop.nonce, r1.nonceAnswered, `${label}: the retry carries the nonce of the refusal`);
+    assert.notEqual(r2.dpop.jti, r1.dpop.jti, `${label}: the retry is a new proof (new jti)`);
+    assert.equal(r2.dpop.jkt, r1.dpop.jkt, `${label}: the retry is signed with the same key`);
+    assert.equal(r2.refused, undefined, `${label}: the retry was refused too`);
+  }
+
+  test('DP-10 (self-check) the hostile server\'s proof validator refuses defective proofs and accepts a good one', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pub = publicKey.export({ format: 'jwk' });
+    const priv = privateKey.export({ format: 'jwk' });
+    const make = (header, claims, { der = false, tamper = false } = {}) => {
+      const input = `${b64json(header)}.${b64json(claims)}`;
+      const sig = cryptoSign('sha256', Buffer.from(input, 'ascii'), { key: privateKey, dsaEncoding: der ? 'der' : 'ieee-p1363' });
+      if (tamper) sig[7] ^= 1;
+      return `${input}.${b64url(sig)}`;
+    };
+    const H = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: pub.x, y: pub.y } };
+    const C = { jti: randomBytes(16).toString('base64url'), htm: 'POST', htu: 'http://127.0.0.1/token', iat: Math.floor(Date.now() / 1000), ath: athOf('AT-x') };
+    const good = parseProof(make(H, C));
+    assert.deepEqual(good.problems, []);
+    assert.equal(good.jkt, jktOf(pub.x, pub.y));
+    assert.equal(good.signatureValid, true);
+    for (const [label, proof, re] of [
+      ['typ JWT', make({ ...H, typ: 'JWT' }, C), /typ/],
+      ['alg RS256', make({ ...H, alg: 'RS256' }, C), /alg/],
+      ['private d in the jwk', make({ ...H, jwk: { ...H.jwk, d: priv.d } }, C), /private key information/],
+      ['a kid in the header', make({ ...H, kid: 'k' }, C), /header members/],
+      ['a DER signature', make(H, C, { der: true }), /signature/],
+      ['a tampered signature', make(H, C, { tamper: true }), /does not verify/],
+      ['another key in the header', make({ ...H, jwk: { ...H.jwk, x: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'jwk' }).x } }, C), /does not verify|usable/],
+      ['a short jti', make(H, { ...C, jti: 'abc' }), /jti/],
+      ['iat 1.5', make(H, { ...C, iat: 1.5 }), /iat/],
+      ['an unknown claim', make(H, { ...C, extra: 1 }), /claims besides/],
+      ['two headers', `${make(H, C)}, ${make(H, C)}`, /more than one/],
+      ['not a JWS', 'abc', /compact JWS/],
+    ]) {
+      const { problems } = parseProof(proof);
+      assert.ok(problems.some((p) => re.test(p)), `${label}: ${JSON.stringify(problems)}`);
+    }
+  });
+
+  dpCase({
+    id: 'DP-01',
+    title: 'token endpoint 400 use_dpop_nonce + DPoP-Nonce → exactly one retry with that nonce in a new proof (new jti, same key, same code); UserInfo on the same origin then reuses the nonce (one request)',
+    dpop: { as: { require: true } },
+    run: async (ctx) => {
+      const tok = byEp(ctx.key, 'token');
+      assert.equal(tok.length, 2, 'the refused code exchange and its one retry');
+      assert.equal(tok[0].dpop.nonce, undefined, 'the first proof carries no nonce (none known yet)');
+      assertNonceRetry(tok[0], tok[1], 400, 'code exchange');
+      assert.equal(tok[1].form.code, tok[0].form.code, 'the retry presents the same code');
+      const r = await call(ctx.tab, 'getUserInfo');
+      assert.equal(r.ok, true, `getUserInfo: ${JSON.stringify(r.error)}`);
+      const ui = byEp(ctx.key, 'userinfo');
+      assert.equal(ui.length, 1, 'one UserInfo request');
+      assert.equal(ui[0].dpop.nonce, tok[0].nonceAnswered, 'UserInfo (the AS origin) carries the AS nonce');
+      assert.equal(ui[0].dpop.ath, athOf(ctx.first.access_token));
+      return [];
+    },
+  });
+
+  dpLoginCase({
+    id: 'DP-02',
+    title: 'token endpoint answers use_dpop_nonce forever (a new nonce each time) → exactly 2 code-exchange requests',
+    server: { dpop: { as: { refuse: () => true } } },
+    expect: { code: 'token_error', error: { error: 'use_dpop_nonce' }, requests: ['token', 'token'] },
+    check: (ctx) => {
+      const tok = byEp(ctx.key, 'token');
+      assert.equal(tok[0].dpop.nonce, undefined);
+      assertNonceRetry(tok[0], { ...tok[1], refused: undefined }, 400, 'code exchange');
+      assert.equal(tok[1].refused, 'use_dpop_nonce');
+      assert.ok(tok[1].nonceAnswered && tok[1].nonceAnswered !== tok[0].nonceAnswered, 'the second refusal brought yet another new nonce (and still no third request)');
+    },
+  });
+
+  dpCase({
+    id: 'DP-02',
+    title: 'refresh answered use_dpop_nonce twice (new nonces) → exactly 2 requests, error event token_error / use_dpop_nonce, the still-valid token kept; after the backoff one request with the last nonce → renewed',
+    dpop: { as: { refuse: (ctx) => ctx.request.endpoint === 'refresh' && ctx.dpopN <= 2 } },
+    client: DUE_SOON,
+    run: async (ctx) => {
+      const { key, tab, first } = ctx;
+      const got = await renewWhenDue(tab);
+      const failure = await waitFor(async () => (await named(tab, 'error'))[0], 'the error event');
+      assertCode(failure.detail, 'token_error', 'error event: ');
+      assert.equal(failure.detail.error, 'use_dpop_nonce', 'error event: .error');
+      assert.deepEqual(got, { ok: true, value: first.access_token }, 'getAccessToken() hands out the still-valid token');
+      let rf = refreshes(key);
+      assert.equal(rf.length, 2, `${rf.length} refresh requests for the first renewal (one retry only)`);
+      assert.equal(rf[0].dpop.nonce, undefined);
+      assertNonceRetry(rf[0], { ...rf[1], refused: undefined }, 400, 'refresh');
+      assert.equal(rf[1].form.refresh_token, first.refresh_token, 'the retry presents the same refresh token');
+      const view = await sessionView(tab);
+      assert.equal(view.isAuthenticated, true, 'the session stands');
+      // The app keeps asking: nothing during the backoff, then one request with the last nonce.
+      const r3 = await waitFor(async () => {
+        const a = await call(tab, 'getAccessToken');
+        const third = refreshes(key)[2];
+        if (!third) {
+          assert.equal(a.value, first.access_token, 'getAccessToken() during the backoff');
+          await sleep(175);
+        }
+        return third;
+      }, 'the retry after the backoff', BACKOFF_MS + 4000);
+      assert.ok(r3.at - failure.at >= BACKOFF_MS - 100, `the retry came ${r3.at - failure.at} ms after the failure`);
+      assert.equal(r3.dpop.nonce, rf[1].nonceAnswered, 'the later retry carries the last nonce');
+      assert.equal(r3.form.refresh_token, first.refresh_token);
+      await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed');
+      await sleep(300);
+      rf = refreshes(key);
+      assert.equal(rf.length, 3, 'three refresh requests in all');
+      assert.equal((await call(tab, 'getAccessToken')).value, server.issued(key).at(-1).access_token);
+      assert.deepEqual((await events(tab)).filter((e) => e.name === 'error').map((e) => e.detail.code), ['token_error'], 'one error event');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-02',
+    title: 'resource server answers use_dpop_nonce forever → exactly 2 requests per call, the 401 Response returned, no refresh, no loop',
+    dpop: { rs: { refuse: () => true } },
+    run: async (ctx) => {
+      const out = [];
+      for (const n of [1, 2]) {
+        const mark = server.mark();
+        const r = await dpFetch(ctx.tab, `${ctx.rs}/data`); // eslint-disable-line no-await-in-loop
+        out.push(r);
+        assert.equal(r.ok, true, `call ${n}: ${JSON.stringify(r.error)}`);
+        assert.equal(r.status, 401, `call ${n}: the 401 Response`);
+        assert.match(r.wwwAuthenticate ?? '', /use_dpop_nonce/);
+        const rs = byEp(ctx.key, 'rs', mark);
+        assert.equal(rs.length, 2, `call ${n}: ${rs.length} requests`);
+        assertNonceRetry(rs[0], { ...rs[1], refused: undefined }, 401, `call ${n}`);
+        assert.equal(refreshes(ctx.key).length, 0, 'no refresh');
+      }
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-03',
+    title: 'resource server 401 WWW-Authenticate: DPoP error="use_dpop_nonce" + DPoP-Nonce → one retry with it (new jti, ath), 200; the next call carries the nonce at once',
+    dpop: { rs: { require: true } },
+    run: async (ctx) => {
+      const r1 = await dpFetch(ctx.tab, `${ctx.rs}/data`);
+      assert.deepEqual({ ok: r1.ok, status: r1.status }, { ok: true, status: 200 }, JSON.stringify(r1.error ?? r1.body));
+      let rs = byEp(ctx.key, 'rs');
+      assert.equal(rs.length, 2);
+      assert.equal(rs[0].dpop.nonce, undefined, 'no nonce on the first request (the AS has none either)');
+      assertNonceRetry(rs[0], rs[1], 401, 'resource');
+      for (const q of rs) assert.equal(q.dpop.ath, athOf(ctx.first.access_token), 'ath of the presented token');
+      const r2 = await dpFetch(ctx.tab, `${ctx.rs}/data`);
+      assert.equal(r2.status, 200);
+      rs = byEp(ctx.key, 'rs');
+      assert.equal(rs.length, 3, 'the next call: one request');
+      assert.equal(rs[2].dpop.nonce, rs[0].nonceAnswered);
+      assert.equal(refreshes(ctx.key).length, 0, 'no refresh');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-03',
+    title: 'UserInfo 401 DPoP use_dpop_nonce (its nonce expired) + a new DPoP-Nonce → one retry with the new nonce, claims returned',
+    dpop: { as: { require: true, invalidate: (ctx) => ctx.request.endpoint === 'userinfo' && ctx.dpopN === 1 } },
+    run: async (ctx) => {
+      const r = await call(ctx.tab, 'getUserInfo');
+      assert.equal(r.ok, true, `getUserInfo: ${JSON.stringify(r.error)}`);
+      assert.equal(r.value.email, 'alice@hostile.test');
+      const ui = byEp(ctx.key, 'userinfo');
+      assert.equal(ui.length, 2);
+      assert.equal(ui[0].dpop.nonce, byEp(ctx.key, 'token')[1].dpop.nonce, 'the first UserInfo proof carries the login\'s nonce');
+      assertNonceRetry(ui[0], ui[1], 401, 'UserInfo');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-04',
+    title: 'use_dpop_nonce challenges with the scheme `dpop`, `dPoP`, `DPOP` (resource server) and `dpop` (UserInfo) are recognised: one retry each',
+    dpop: {
+      rs: { require: true, invalidate: (ctx) => ctx.dpopN > 1 && ctx.dpopN % 2 === 1, scheme: (ctx) => ({ 1: 'dpop', 3: 'dPoP', 5: 'DPOP' })[ctx.dpopN] ?? 'DPoP' },
+      as: { require: true, invalidate: (ctx) => ctx.request.endpoint === 'userinfo' && ctx.dpopN === 1, scheme: () => 'dpop' },
+    },
+    run: async (ctx) => {
+      for (const [n, scheme] of [[1, 'dpop'], [2, 'dPoP'], [3, 'DPOP']]) {
+        const mark = server.mark();
+        const r = await dpFetch(ctx.tab, `${ctx.rs}/data`); // eslint-disable-line no-await-in-loop
+        assert.equal(r.status, 200, `call ${n} (${scheme}): ${JSON.stringify(r.error ?? r.status)}`);
+        const rs = byEp(ctx.key, 'rs', mark);
+        assert.equal(rs.length, 2, `call ${n} (${scheme}): ${rs.length} requests`);
+        assertNonceRetry(rs[0], rs[1], 401, `call ${n} (${scheme})`);
+      }
+      const u = await call(ctx.tab, 'getUserInfo');
+      assert.equal(u.ok, true, `getUserInfo: ${JSON.stringify(u.error)}`);
+      const ui = byEp(ctx.key, 'userinfo');
+      assert.equal(ui.length, 2);
+      assertNonceRetry(ui[0], ui[1], 401, 'UserInfo (dpop)');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-05',
+    title: 'no nonce ever required or sent → login, refresh, UserInfo and a resource call each one request, no nonce in any proof',
+    client: DUE_SOON,
+    run: async (ctx) => {
+      await refreshedOnce(ctx);
+      assert.equal((await call(ctx.tab, 'getUserInfo')).ok, true);
+      assert.equal((await dpFetch(ctx.tab, `${ctx.rs}/data`)).status, 200);
+      const seen = server.requests(ctx.key).filter((r) => PROOF_ENDPOINTS.includes(r.endpoint));
+      assert.deepEqual(seen.map((r) => r.endpoint), ['token', 'refresh', 'userinfo', 'rs']);
+      assert.deepEqual(seen.filter((r) => r.dpop.nonce !== undefined || r.nonceAnswered).map((r) => r.endpoint), [], 'a nonce sent or answered');
+      assert.deepEqual(server.dpop(ctx.key).nonces, { as: [], rs: [] });
+      return [];
+    },
+  });
+
+  dpLoginCase({
+    id: 'DP-06',
+    title: 'token endpoint use_dpop_nonce with DPoP-Nonce not exposed by CORS (invisible) → exactly one request',
+    server: { dpop: { as: { require: true, expose: false } } },
+    expect: { code: 'token_error', error: { error: 'use_dpop_nonce' }, requests: ['token'] },
+    check: (ctx) => {
+      const [tok] = byEp(ctx.key, 'token');
+      assert.equal(tok.refused, 'use_dpop_nonce');
+      assert.ok(tok.nonceAnswered, 'the nonce was in the answer (unexposed)');
+    },
+  });
+
+  dpCase({
+    id: 'DP-06',
+    title: 'resource server / UserInfo use_dpop_nonce with DPoP-Nonce not exposed → one request each: the 401 Response, userinfo_invalid (status 401); no loop',
+    dpop: {
+      rs: { require: true, expose: false },
+      as: { require: true, invalidate: (ctx) => ctx.request.endpoint === 'userinfo' && ctx.dpopN === 1, expose: (ctx) => ctx.request.endpoint !== 'userinfo' },
+    },
+    run: async (ctx, t) => {
+      for (const n of [1, 2]) {
+        const mark = server.mark();
+        const r = await dpFetch(ctx.tab, `${ctx.rs}/data`); // eslint-disable-line no-await-in-loop
+        assert.deepEqual({ ok: r.ok, status: r.status }, { ok: true, status: 401 }, `call ${n}: ${JSON.stringify(r.error)}`);
+        assert.match(r.wwwAuthenticate ?? '', /use_dpop_nonce/, 'the challenge is readable');
+        assert.equal(byEp(ctx.key, 'rs', mark).length, 1, `call ${n}: exactly one request`);
+      }
+      const mark = server.mark();
+      const u = await call(ctx.tab, 'getUserInfo');
+      assertCode(u.error, 'userinfo_invalid', 'getUserInfo: ');
+      assert.equal(u.error.status, 401);
+      t.diagnostic(`UserInfo error: code ${u.error.code}, error ${u.error.error ?? '(none)'}, message ${u.error.message}`);
+      assert.equal(byEp(ctx.key, 'userinfo', mark).length, 1, 'exactly one UserInfo request');
+      await sleep(500);
+      assert.equal(byEp(ctx.key, 'userinfo').length + byEp(ctx.key, 'rs').length, 3, 'nothing retried later');
+      assert.equal(refreshes(ctx.key).length, 0);
+      return [u.error];
+    },
+  });
+
+  dpCase({
+    id: 'DP-08',
+    title: 'AS and resource server both require their own nonces → nonces cached per origin: the AS nonce never reaches the resource server, nor its nonce the AS (refresh, UserInfo, calls interleaved)',
+    dpop: { as: { require: true }, rs: { require: true } },
+    client: DUE_SOON,
+    run: async (ctx) => {
+      await refreshedOnce(ctx);
+      assert.equal((await call(ctx.tab, 'getUserInfo')).ok, true);
+      assert.equal((await dpFetch(ctx.tab, `${ctx.rs}/a`)).status, 200);
+      assert.equal((await dpFetch(ctx.tab, `${ctx.rs}/b`)).status, 200);
+      assert.equal((await call(ctx.tab, 'getUserInfo')).ok, true);
+      const { nonces } = server.dpop(ctx.key);
+      assert.equal(nonces.as.length, 1);
+      assert.equal(nonces.rs.length, 1);
+      const as = asSide(ctx.key);
+      const rs = byEp(ctx.key, 'rs');
+      assert.deepEqual(as.map((r) => r.endpoint), ['token', 'token', 'refresh', 'userinfo', 'userinfo']);
+      assert.deepEqual(as.map((r) => r.dpop.nonce), [undefined, ...Array(4).fill(nonces.as[0])], 'AS-origin proofs: the AS nonce only');
+      assert.deepEqual(rs.map((r) => r.dpop.nonce), [undefined, nonces.rs[0], nonces.rs[0]], 'resource proofs: none (not the AS\'s) on the first, then its own');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-09',
+    title: 'a new DPoP-Nonce on every 200 (AS and resource server) → the next request to that server carries the newest one (no refusal after the first of each)',
+    dpop: { as: { require: true, rotateOn200: true }, rs: { require: true, rotateOn200: true } },
+    client: DUE_SOON,
+    run: async (ctx) => {
+      await refreshedOnce(ctx);
+      for (let i = 0; i < 2; i += 1) assert.equal((await call(ctx.tab, 'getUserInfo')).ok, true); // eslint-disable-line no-await-in-loop
+      for (let i = 0; i < 3; i += 1) assert.equal((await dpFetch(ctx.tab, `${ctx.rs}/data`)).status, 200); // eslint-disable-line no-await-in-loop
+      for (const [label, list] of [['AS origin', asSide(ctx.key)], ['resource server', byEp(ctx.key, 'rs')]]) {
+        assert.deepEqual(list.filter((r) => r.refused).map((r) => r.seq), [list[0].seq], `${label}: only the first request is refused`);
+        for (let i = 1; i < list.length; i += 1) {
+          assert.ok(list[i - 1].nonceAnswered, `${label}: answer ${i} carried a nonce`);
+          assert.equal(list[i].dpop.nonce, list[i - 1].nonceAnswered, `${label}: request ${i + 1} carries the nonce of answer ${i}`);
+        }
+      }
+      assert.deepEqual(asSide(ctx.key).map((r) => r.endpoint), ['token', 'token', 'refresh', 'userinfo', 'userinfo']);
+      assert.equal(byEp(ctx.key, 'rs').length, 4);
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-10',
+    title: 'every proof of a full session (login with a nonce, refresh, UserInfo, GET with query + fragment, POST, logout) validated by the server; htu without query/fragment; ath of the token presented; no proof on revocation',
+    dpop: { as: { require: true }, rs: { require: true } },
+    client: DUE_SOON,
+    run: async (ctx) => {
+      const renewed = await refreshedOnce(ctx);
+      assert.equal((await call(ctx.tab, 'getUserInfo')).ok, true);
+      const g = await dpFetch(ctx.tab, `${ctx.rs}/data?q=1&x=%2F#frag`);
+      assert.equal(g.status, 200);
+      const p = await dpFetch(ctx.tab, `${ctx.rs}/items?y=2`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+      assert.equal(p.status, 200);
+      const [ui] = byEp(ctx.key, 'userinfo');
+      assert.equal(ui.dpop.ath, athOf(renewed.access_token), 'UserInfo: ath of the refreshed token');
+      const rs = byEp(ctx.key, 'rs');
+      assert.deepEqual(rs.map((r) => [r.method, r.rawQuery, r.dpop.htm, r.dpop.htu]), [
+        ['GET', '?q=1&x=%2F', 'GET', `${ctx.rs}/data`],
+        ['GET', '?q=1&x=%2F', 'GET', `${ctx.rs}/data`],
+        ['POST', '?y=2', 'POST', `${ctx.rs}/items`],
+      ]);
+      for (const r of rs) assert.equal(r.dpop.ath, athOf(renewed.access_token));
+      for (const r of [...byEp(ctx.key, 'token'), ...refreshes(ctx.key)]) assert.deepEqual([r.dpop.htm, r.dpop.htu, r.dpop.ath], ['POST', `${ctx.issuer}/token`, undefined]);
+      assertProofs(ctx.key, ctx.jkt);
+      const { result, mark } = await localLogout(ctx);
+      assert.equal(result.ok, true, JSON.stringify(result.error));
+      const rv = revocations(ctx.key, mark);
+      assert.equal(rv.length, 2, 'refresh token and access token revoked');
+      assert.deepEqual(rv.map((r) => r.dpop), [null, null], 'revocation carries no proof');
+      assert.equal(await thumbprint(ctx.tab), null, 'dpopThumbprint() after logout');
+      return [];
+    },
+  });
+
+  dpLoginCase({
+    id: 'DP-11',
+    title: 'token_type Bearer answered to a code exchange with a proof → token_type_unsupported, no session',
+    server: { dpop: { tokenType: () => 'Bearer' } },
+    expect: { code: 'token_type_unsupported', requests: TOKEN },
+  });
+
+  dpCase({
+    id: 'DP-11',
+    title: 'token_type Bearer answered to a refresh with a proof → token_type_unsupported, the response discarded, the still-valid DPoP token kept, one retry after the backoff',
+    client: DUE_SOON,
+    server: { refresh: { body: (b, ctx) => (ctx.refreshCount === 1 ? { ...b, token_type: 'Bearer' } : b) } },
+    run: async (ctx) => {
+      const errors = await keptWithBackoff('token_type_unsupported')(ctx);
+      // The discarded Bearer token is never presented; the renewed DPoP one is.
+      assert.equal((await call(ctx.tab, 'getUserInfo')).ok, true);
+      const [ui] = byEp(ctx.key, 'userinfo');
+      assert.equal(ui.authorization, `DPoP ${server.issued(ctx.key).at(-1).access_token}`);
+      return errors;
+    },
+  });
+
+  const DPOP_TOKEN_TYPE = tokenBody((b) => { b.token_type = 'DPoP'; });
+  cases([
+    { id: 'DP-12', title: 'token_type DPoP without dpop: true (default build; no proof sent)', server: DPOP_TOKEN_TYPE, expect: { code: 'token_type_unsupported', requests: TOKEN } },
+    { id: 'DP-12', title: 'token_type DPoP without dpop (full build)', server: { ...DPOP_TOKEN_TYPE, rsOrigin: true }, clientFor: (issuer) => ({ resourceServers: [rsOf(issuer)] }), expect: { code: 'token_type_unsupported', requests: TOKEN } },
+    { id: 'DP-12', title: 'token_type DPoP with dpop: false (full build)', server: { ...DPOP_TOKEN_TYPE, rsOrigin: true }, clientFor: (issuer) => ({ dpop: false, resourceServers: [rsOf(issuer)] }), expect: { code: 'token_type_unsupported', requests: TOKEN } },
+  ].map((d) => ({ ...d, expect: { ...d.expect, check: (ctx) => assert.deepEqual(server.requests(ctx.key).filter((r) => r.dpop).map((r) => r.endpoint), [], 'a DPoP proof sent without dpop: true') } })));
+
+  dpCase({
+    id: 'DP-13',
+    title: 'no dpop_jkt on the authorization request (the key is made at the callback: PENDING.md); the code exchange\'s key is the one of every later proof',
+    client: DUE_SOON,
+    run: async (ctx) => {
+      const [az] = byEp(ctx.key, 'authorize');
+      assert.ok(!az.queryKeys.includes('dpop_jkt'), `authorization request parameters: ${az.queryKeys.join(', ')}`);
+      await refreshedOnce(ctx);
+      assert.equal((await dpFetch(ctx.tab, `${ctx.rs}/data`)).status, 200);
+      const keys = new Set(server.requests(ctx.key).filter((r) => r.dpop).map((r) => r.dpop.jkt));
+      assert.deepEqual([...keys], [ctx.jkt], 'one key for the whole session');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'DP-14',
+    title: 'the key that reaches a same-origin BroadcastChannel listener is a non-extractable private CryptoKey (exportKey and wrapKey reject); the other tab adopts it: same thumbprint, its proofs verify',
+    run: async (ctx, t) => {
+      const name = `spa-oauth ${ctx.issuer} ${server.clientId}`;
+      const spy = await ctx.tab.page.evaluate(async (n) => {
+        const ch = new BroadcastChannel(n);
+        const got = new Promise((resolve) => {
+          ch.onmessage = (ev) => { if (ev.data?.t === 'session') resolve(ev.data); };
+          setTimeout(() => resolve(null), 3000);
+        });
+        ch.postMessage({ t: 'hello', from: 'spy' });
+        const m = await got;
+        ch.close();
+        if (!m) return null;
+        const k = m.s?.k;
+        const out = {
+          members: Object.keys(m.s ?? {}).sort(),
+          isCryptoKey: k instanceof CryptoKey,
+          type: k?.type,
+          extractable: k?.extractable,
+          algorithm: k && { name: k.algorithm?.name, namedCurve: k.algorithm?.namedCurve },
+          usages: k?.usages,
+          kx: m.s.kx,
+          ky: m.s.ky,
+          json: JSON.stringify(k),
+          exports: {},
+        };
+        for (const f of ['jwk', 'pkcs8', 'raw', 'spki']) {
+          try { await crypto.subtle.exportKey(f, k); out.exports[f] = 'resolved'; } catch (e) { out.exports[f] = e.name; } // eslint-disable-line no-await-in-loop
+        }
+        try {
+          const w = await crypto.subtle.generateKey({ name: 'AES-KW', length: 256 }, false, ['wrapKey']);
+          await crypto.subtle.wrapKey('jwk', k, w, 'AES-KW');
+          out.wrap = 'resolved';
+        } catch (e) { out.wrap = e.name; }
+        return out;
+      }, name);
+      assert.ok(spy, 'no session message on the channel');
+      t.diagnostic(`session message members: ${spy.members.join(', ')}; key ${JSON.stringify({ type: spy.type, extractable: spy.extractable, algorithm: spy.algorithm, usages: spy.usages })}`);
+      assert.deepEqual({ isCryptoKey: spy.isCryptoKey, type: spy.type, extractable: spy.extractable, algorithm: spy.algorithm, json: spy.json }, { isCryptoKey: true, type: 'private', extractable: false, algorithm: { name: 'ECDSA', namedCurve: 'P-256' }, json: '{}' });
+      assert.deepEqual(spy.usages, ['sign'], 'the private key signs only');
+      assert.deepEqual(spy.exports, { jwk: 'InvalidAccessError', pkcs8: 'InvalidAccessError', raw: 'InvalidAccessError', spki: 'InvalidAccessError' }, 'exportKey of the private key');
+      assert.equal(spy.wrap, 'InvalidAccessError', 'wrapKey of the private key');
+      assert.equal(jktOf(spy.kx, spy.ky), ctx.jkt, 'the public coordinates sent with it are the session key\'s');
+      // The other tab takes the session over (restoreSession) with the key.
+      const other = await restoredTab(ctx);
+      assert.equal(await thumbprint(other), ctx.jkt, 'the other tab\'s dpopThumbprint()');
+      const r = await dpFetch(other, `${ctx.rs}/data`);
+      assert.equal(r.status, 200, JSON.stringify(r.error));
+      const [q] = byEp(ctx.key, 'rs');
+      assert.equal(q.dpop.jkt, ctx.jkt, 'the other tab signs with the same key');
+      return [];
+    },
+  });
+
+  dpCase({
+    id: 'RT-10',
+    title: 'DPoP-bound refresh token: use_dpop_nonce on refresh (the login\'s nonce expired) → one retry with the new nonce and the same key, same refresh token; the next refresh one request; every token-endpoint proof of the code exchange\'s key',
+    dpop: { as: { require: true, invalidate: (ctx) => ctx.request.endpoint === 'refresh' && ctx.dpopN === 1 } },
+    client: DUE_SOON,
+    run: async (ctx) => {
+      const { key, tab, first } = ctx;
+      await renewWhenDue(tab);
+      await waitFor(async () => (await named(tab, 'tokenRefreshed')).length === 1, 'tokenRefreshed');
+      let rf = refreshes(key);
+      assert.equal(rf.length, 2, 'the refused refresh and its one retry');
+      assert.equal(rf[0].dpop.nonce, byEp(key, 'token')[1].dpop.nonce, 'the first refresh carries the login\'s (now expired) nonce');
+      assertNonceRetry(rf[0], rf[1], 400, 'refresh');
+      assert.deepEqual(rf.map((r) => r.form.refresh_token), [first.refresh_token, first.refresh_token], 'the same refresh token both times');
+      const forced = await call(tab, 'getAccessToken', { forceRefresh: true });
+      assert.equal(forced.ok, true, JSON.stringify(forced.error));
+      rf = refreshes(key);
+      assert.equal(rf.length, 3, 'the next refresh: one request');
+      assert.equal(rf[2].dpop.nonce, rf[0].nonceAnswered);
+      const issued = server.issued(key);
+      assert.equal(rf[2].form.refresh_token, issued[1].refresh_token, 'the rotated refresh token');
+      assert.equal(forced.value, issued[2].access_token);
+      assert.deepEqual([...new Set([...byEp(key, 'token'), ...rf].map((r) => r.dpop.jkt))], [ctx.jkt], 'every token-endpoint proof is signed with the code exchange\'s key');
+      assert.equal((await call(tab, 'getUserInfo')).ok, true);
+      assert.equal(byEp(key, 'userinfo')[0].authorization, `DPoP ${issued[2].access_token}`);
+      assert.deepEqual((await events(tab)).filter((e) => e.name === 'error'), [], 'no error event (the nonce retry is silent)');
+      return [];
+    },
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

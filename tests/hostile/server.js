@@ -1,8 +1,8 @@
 // Hostile authorization server for the security catalogue (/work/shared/security-catalogue.md
-// §4.1–4.7, §4.9, §4.10, §4.11) and the resource servers of auth.fetch (the suite's §4.12), plus the
+// §4.1–4.11, §4.8 DPoP included) and the resource servers of auth.fetch (the suite's §4.12), plus the
 // tiny same-machine app origin the SDK runs in and a sink origin that must never be reached.
 //
-// One node http server per origin, both on 127.0.0.1 only:
+// One node http server per origin, all on 127.0.0.1 only:
 //   AS   http://127.0.0.1:<asPort>/case/<ID>/...   one issuer per case:
 //          /.well-known/openid-configuration   discovery
 //          /authorize                          302 straight back to the redirect URI (no login UI)
@@ -23,6 +23,9 @@
 //                                              never the token itself
 //   app  http://127.0.0.1:<appPort>/            a blank page (/app.html, /cb) + the built package (/pkg/);
 //                                              requests outside /pkg/ are recorded (appRequests())
+//   rs   http://127.0.0.1:<rsPort>/case/<ID>/rs  the resource server of a case on its own origin (the
+//                                              case's `rsOrigin: true`, used by the DPoP cases: its
+//                                              DPoP nonces are its own, RFC 9449 §9); nothing else
 //   sink http://127.0.0.1:<sinkPort>/           another origin that must never receive anything
 //                                              (lookalike URLs, redirect targets): answers 200 with
 //                                              CORS for the app origin (so a leak would succeed and
@@ -64,6 +67,35 @@
 //                                  id (fingerprint, as the SDK's tokenId) }. A raw response's
 //                                  `expose: false` leaves WWW-Authenticate unexposed to the page.
 //   })
+//     rsOrigin: true             → the resource server is <rsOrigin>/case/<ID>/rs (rsUrl(id)), and a
+//                                  request for /rs at the AS origin is a violation
+//     dpop: {                    → a DPoP case (RFC 9449, §4.8 of the catalogue): every proof is
+//                                  validated (below); `dpop_signing_alg_values_supported` advertised
+//       tokenType(ctx)           → token_type of the code grant and refreshes (default `DPoP` when
+//                                  a proof came, else `Bearer`)
+//       as: policy, rs: policy   → the nonce policy of the AS origin (token endpoint + UserInfo)
+//                                  and of the resource server: { require (the current nonce, else
+//                                  use_dpop_nonce with it), refuse(ctx) (use_dpop_nonce with a NEW
+//                                  nonce whatever came), invalidate(ctx) (a new current nonce
+//                                  before this request is judged: the old one "expired"),
+//                                  rotateOn200 (a new nonce on every 200, DP-09), expose (default
+//                                  true; false or a false-returning fn(ctx): DPoP-Nonce not in
+//                                  Access-Control-Expose-Headers, DP-06), scheme(ctx) (the
+//                                  challenge's scheme, default `DPoP`) }; ctx.dpopN = the number of
+//                                  this request at its endpoint label (token, refresh, userinfo, rs)
+//     }
+//   A proof (any request, any case) is checked as RFC 9449 §4.3 says: one `DPoP` header, a compact
+//   JWS, typ dpop+jwt, alg ES256, a public P-256 `jwk` only (no `d` or other private member; the
+//   header has typ/alg/jwk only, the jwk kty/crv/x/y only), its signature (64-byte r||s) verified
+//   with that jwk, claims jti (22 base64url characters: 16 random bytes, unique in the case), htm
+//   (the method), htu (the request URL without query and fragment), iat (within ±60 s), ath
+//   (base64url SHA-256 of the presented access token: on UserInfo / the resource server only),
+//   nonce (one this server issued; never the other server's, DP-08) and nothing else; the key of
+//   every token-endpoint proof is the code exchange's (RFC 9449 §5, RT-10); a DPoP-bound token or
+//   refresh token comes with a proof of its key and (access tokens) the DPoP scheme. Every defect
+//   is a violation; a proof in a case without `dpop` is one too (DP-12). The request record gets
+//   `dpop` (what the proof said, never the proof) and `nonceAnswered` (the DPoP-Nonce sent back);
+//   each proof is a secret (secrets(id)); dpop(id) has the nonces each server issued.
 //   refresh.resourceIndicators: true allows RFC 8707 `resource` on the refresh grant (else it is a
 //   violation); a `scope` on the refresh grant must be within the grant's (else invalid_scope);
 //   the issued record then has `resource` and `scope`.
@@ -85,7 +117,7 @@
 //
 // Run on its own to poke at it: node tests/hostile/server.js   (cases: see hostile.test.js)
 
-import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign, constants } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, generateKeyPairSync, randomBytes, sign as cryptoSign, verify as cryptoVerify, constants } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -174,6 +206,70 @@ function readBody(req) {
 
 const raw = (r) => r && typeof r === 'object' && r.raw === true;
 
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const JWK_PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+/** RFC 7638 thumbprint of a P-256 public key. */
+export const jktOf = (x, y) => b64url(createHash('sha256').update(`{"crv":"P-256","kty":"EC","x":"${x}","y":"${y}"}`, 'utf8').digest());
+/** base64url SHA-256 of an access token (RFC 9449 §4.2 `ath`). */
+export const athOf = (accessToken) => b64url(createHash('sha256').update(accessToken, 'ascii').digest());
+
+/**
+ * What a `DPoP` header value says (RFC 9449 §4.2, §4.3 checks 1–9 that need no request context):
+ * { problems: [...], typ, alg, headerKeys, jwkKeys, claimKeys, x, y, jkt, signatureValid, jti,
+ *   htm, htu, iat, ath, nonce } (never the proof itself).
+ */
+export function parseProof(value) {
+  const info = { problems: [] };
+  const p = (m) => info.problems.push(m);
+  if (typeof value !== 'string') { p('no DPoP header'); return info; }
+  if (value.includes(',')) { p('more than one DPoP header (or a comma in it)'); return info; }
+  const parts = value.split('.');
+  if (parts.length !== 3 || !parts.every((x) => /^[A-Za-z0-9_-]+$/.test(x))) { p('not a compact JWS (three base64url parts)'); return info; }
+  let header;
+  let claims;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    p('header or claims are not JSON');
+    return info;
+  }
+  if (!isObject(header) || !isObject(claims)) { p('header or claims are not JSON objects'); return info; }
+  Object.assign(info, { typ: header.typ, alg: header.alg, headerKeys: Object.keys(header), claimKeys: Object.keys(claims) });
+  if (header.typ !== 'dpop+jwt') p(`typ ${JSON.stringify(header.typ)} (not dpop+jwt)`);
+  if (header.alg !== 'ES256') p(`alg ${JSON.stringify(header.alg)} (not ES256)`);
+  const extraHeader = info.headerKeys.filter((k) => !['typ', 'alg', 'jwk'].includes(k));
+  if (extraHeader.length) p(`header members besides typ, alg, jwk: ${extraHeader.join(', ')}`);
+  const { jwk } = header;
+  if (!isObject(jwk)) { p('no jwk object in the header'); return info; }
+  info.jwkKeys = Object.keys(jwk);
+  const priv = JWK_PRIVATE.filter((k) => k in jwk);
+  if (priv.length) p(`DPoP Proof jwk contains private key information (${priv.join(', ')})`);
+  const extraJwk = info.jwkKeys.filter((k) => !['kty', 'crv', 'x', 'y', ...JWK_PRIVATE].includes(k));
+  if (extraJwk.length) p(`jwk members besides kty, crv, x, y: ${extraJwk.join(', ')}`);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') p(`jwk kty ${jwk.kty} crv ${jwk.crv} (not EC P-256)`);
+  if (![jwk.x, jwk.y].every((c) => typeof c === 'string' && /^[A-Za-z0-9_-]{43}$/.test(c))) { p('jwk x / y are not 32-byte base64url coordinates'); return info; }
+  Object.assign(info, { x: jwk.x, y: jwk.y, jkt: jktOf(jwk.x, jwk.y) });
+  const sig = Buffer.from(parts[2], 'base64url');
+  if (sig.length !== 64) p(`signature of ${sig.length} bytes (ES256 is r||s, 64 bytes)`);
+  try {
+    const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, format: 'jwk' });
+    info.signatureValid = cryptoVerify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), { key, dsaEncoding: 'ieee-p1363' }, sig);
+  } catch (err) {
+    info.signatureValid = false;
+    p(`the jwk is not a usable P-256 key: ${err.message}`);
+  }
+  if (!info.signatureValid) p('the signature does not verify with the header\'s jwk');
+  const extraClaims = info.claimKeys.filter((k) => !['jti', 'htm', 'htu', 'iat', 'ath', 'nonce'].includes(k));
+  if (extraClaims.length) p(`claims besides jti, htm, htu, iat, ath, nonce: ${extraClaims.join(', ')}`);
+  Object.assign(info, { jti: claims.jti, htm: claims.htm, htu: claims.htu, iat: claims.iat, ath: claims.ath, nonce: claims.nonce });
+  if (typeof claims.jti !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(claims.jti)) p(`jti ${JSON.stringify(claims.jti)} is not 16 random bytes base64url`);
+  if (!Number.isInteger(claims.iat)) p(`iat ${JSON.stringify(claims.iat)} is not whole seconds`);
+  if ('ath' in claims && (typeof claims.ath !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(claims.ath))) p(`ath ${JSON.stringify(claims.ath)} is not a base64url SHA-256`);
+  if ('nonce' in claims && (typeof claims.nonce !== 'string' || !claims.nonce)) p(`nonce ${JSON.stringify(claims.nonce)}`);
+  return info;
+}
+
 /**
  * The built package, read once into memory: a whole run uses one consistent build even when
  * pkg/ is rebuilt meanwhile (scripts/build.sh removes and rewrites it).
@@ -213,11 +309,13 @@ export async function startHostile({
   asPort = Number(process.env.HOSTILE_AS_PORT ?? 3500),
   appPort = Number(process.env.HOSTILE_APP_PORT ?? 5500),
   sinkPort = Number(process.env.HOSTILE_SINK_PORT ?? 3501),
+  rsPort = Number(process.env.HOSTILE_RS_PORT ?? 3502),
   keys = makeKeys(),
 } = {}) {
   const asOrigin = `http://127.0.0.1:${asPort}`;
   const appOrigin = `http://127.0.0.1:${appPort}`;
   const sinkOrigin = `http://127.0.0.1:${sinkPort}`;
+  const rsOrigin = `http://127.0.0.1:${rsPort}`;
   const sinkLog = []; // every request to the sink origin
   const appLog = []; // every request to the app origin outside /pkg/
   const redirectUri = `${appOrigin}/cb`;
@@ -232,6 +330,7 @@ export async function startHostile({
   const pkg = snapshotPackage();
 
   const issuerOf = (id) => `${asOrigin}/case/${encodeURIComponent(id)}`;
+  const rsUrlOf = (id) => `${rsOrigin}/case/${encodeURIComponent(id)}/rs`;
 
   function state(id) {
     if (!cases.has(id)) {
@@ -248,6 +347,9 @@ export async function startHostile({
         revoked: new Set(),
         refreshCount: 0,
         revocationCount: 0,
+        // RFC 9449: the nonces each server issued (current + all, in order), the jtis seen, the
+        // code exchange's key (jkt), the tokens bound to a key (token -> jkt), request counts.
+        dpop: { nonces: { as: { current: null, all: [] }, rs: { current: null, all: [] } }, jtis: new Set(), jkt: null, bound: new Map(), counts: {}, keys: new Map() },
       });
     }
     return cases.get(id);
@@ -297,6 +399,7 @@ export async function startHostile({
       headers['access-control-allow-origin'] = appOrigin;
       headers.vary = 'Origin';
     }
+    if (res.dpop) dpopAnswerHeaders(res.dpop, r.status ?? 200, headers);
     let body = r.body;
     if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
       body = JSON.stringify(body);
@@ -331,13 +434,126 @@ export async function startHostile({
     res.end(body ?? '');
   }
 
+  // --- DPoP (RFC 9449) ------------------------------------------------------------------------
+
+  /** A new current nonce of server `srv` ('as' or 'rs') of case `c`. */
+  function newNonce(c, srv) {
+    const n = `${srv}-nonce-${rand(12)}`;
+    c.dpop.nonces[srv].current = n;
+    c.dpop.nonces[srv].all.push(n);
+    return n;
+  }
+
+  /** The DPoP-Nonce of an answer (RFC 9449 §8.2: any answer may carry a new one) and its CORS
+   * exposure. `d`: { c, srv, ctx }. */
+  function dpopAnswerHeaders(d, status, headers) {
+    const { c, srv, ctx } = d;
+    const pol = c.spec.dpop?.[srv] ?? {};
+    const st = c.dpop.nonces[srv];
+    if (pol.rotateOn200 && status === 200) newNonce(c, srv);
+    if (!st.current) return;
+    headers['dpop-nonce'] = st.current;
+    ctx.request.nonceAnswered = st.current;
+    const expose = typeof pol.expose === 'function' ? pol.expose(ctx) : pol.expose ?? true;
+    if (expose) headers['access-control-expose-headers'] = [headers['access-control-expose-headers'], 'DPoP-Nonce'].filter(Boolean).join(', ');
+  }
+
+  /**
+   * The DPoP side of a request to the token endpoint (kind 'token'), UserInfo or the resource
+   * server (kind 'resource', `accessToken` the one presented), or the revocation endpoint (kind
+   * 'revoke': recorded only). Validates the proof (RFC 9449 §4.3), applies the nonce policy of
+   * the request's server (§8, §9). Returns true when it answered (use_dpop_nonce).
+   */
+  function dpopCheck(req, res, c, ctx, { kind, srv, accessToken = null }) {
+    const { url } = ctx;
+    const e = ctx.request;
+    const d = c.dpop;
+    const spec = c.spec.dpop;
+    const label = e.endpoint;
+    const v = (msg) => c.violations.push(`dpop ${label} #${d.counts[label]}: ${msg}`);
+    d.counts[label] = (d.counts[label] ?? 0) + 1;
+    ctx.dpopN = d.counts[label];
+    const header = req.headers.dpop;
+    e.dpop = null;
+    if (header !== undefined) {
+      ctx.addSecret('dpop proof', header);
+      const info = parseProof(header);
+      e.dpop = { ...info, problems: undefined };
+      for (const msg of info.problems) v(msg);
+      if (info.jkt) d.keys.set(info.jkt, { x: info.x, y: info.y });
+      if (info.htm !== undefined && info.htm !== req.method) v(`htm ${JSON.stringify(info.htm)} for a ${req.method}`);
+      const htu = `${ctx.origin}${url.pathname}`;
+      if (info.htu !== undefined && info.htu !== htu) v(`htu ${JSON.stringify(info.htu)}, the request is for ${htu}`);
+      if (Number.isInteger(info.iat) && Math.abs(info.iat - nowSecs()) > 60) v(`iat ${info.iat} is ${info.iat - nowSecs()} s off`);
+      if (typeof info.jti === 'string') {
+        if (d.jtis.has(info.jti)) v('jti used before (a replayed or re-used proof)');
+        d.jtis.add(info.jti);
+      }
+      if (kind === 'resource') {
+        if (info.ath === undefined) v('no ath although an access token is presented');
+        else if (accessToken !== null && info.ath !== athOf(accessToken)) v('ath is not the hash of the presented access token');
+      } else if (info.ath !== undefined) {
+        v('DPoP Proof request contains \'ath\' claim (no access token is presented)');
+      }
+      if (info.nonce !== undefined) {
+        const other = srv === 'as' ? 'rs' : 'as';
+        if (d.nonces[other].all.includes(info.nonce)) v(`the ${other === 'as' ? 'authorization server\'s' : 'resource server\'s'} nonce sent to the ${srv === 'as' ? 'authorization server' : 'resource server'} (DP-08)`);
+        else if (!d.nonces[srv].all.includes(info.nonce)) v(`nonce ${JSON.stringify(info.nonce)} this server never issued`);
+        e.dpop.nonceCurrent = info.nonce === d.nonces[srv].current;
+      }
+      if (kind === 'token' && info.jkt) {
+        if (d.jkt === null) d.jkt = info.jkt;
+        else if (info.jkt !== d.jkt) v('the proof\'s key is not the code exchange\'s (RFC 9449 §5: one key for the whole grant)');
+      }
+      if (!spec) v('DPoP proof sent although the client is not a DPoP client (no dpop option)');
+    }
+    if (accessToken !== null && d.bound.has(accessToken) && e.dpop?.jkt !== d.bound.get(accessToken)) {
+      v(e.dpop ? 'the proof\'s key is not the one the access token is bound to' : 'a DPoP-bound access token presented without a proof');
+    }
+    if (!spec || kind === 'revoke') return false;
+    res.dpop = { c, srv, ctx };
+    if (!e.dpop) {
+      v('no DPoP proof');
+      return false;
+    }
+    const pol = spec[srv] ?? {};
+    const st = d.nonces[srv];
+    if (pol.invalidate?.(ctx)) newNonce(c, srv);
+    let refuse = pol.refuse?.(ctx) ? 'new' : null;
+    if (!refuse && pol.require && (e.dpop.nonce === undefined || e.dpop.nonce !== st.current)) refuse = 'current';
+    if (!refuse) return false;
+    if (refuse === 'new' || !st.current) newNonce(c, srv);
+    e.refused = 'use_dpop_nonce';
+    if (kind === 'token') {
+      e.answered = 400;
+      send(req, res, c, { raw: true, status: 400, body: { error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof' } });
+    } else {
+      e.answered = 401;
+      const scheme = pol.scheme?.(ctx) ?? 'DPoP';
+      send(req, res, c, { raw: true, status: 401, body: '', headers: { 'www-authenticate': `${scheme} error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256"`, 'access-control-expose-headers': 'WWW-Authenticate' } });
+    }
+    return true;
+  }
+
+  /** token_type of a token response of case `c` (RFC 9449 §5). */
+  const tokenTypeFor = (c, ctx) => c.spec.dpop?.tokenType?.(ctx) ?? (c.spec.dpop && ctx.request.dpop ? 'DPoP' : 'Bearer');
+
+  /** Binds what a token response issued to the proof's key: the refresh token always (RFC 9449
+   * §5, public client), the access token when its token_type is DPoP. */
+  function bindIssued(c, ctx, body) {
+    const jkt = ctx.request.dpop?.jkt;
+    if (!jkt) return;
+    if (typeof body.refresh_token === 'string') c.dpop.bound.set(body.refresh_token, jkt);
+    if (typeof body.access_token === 'string' && typeof body.token_type === 'string' && body.token_type.toLowerCase() === 'dpop') c.dpop.bound.set(body.access_token, jkt);
+  }
+
   // --- the authorization server ----------------------------------------------------------------
 
-  async function handleAs(req, res) {
-    const url = new URL(req.url, asOrigin);
+  async function handleAs(req, res, origin = asOrigin) {
+    const url = new URL(req.url, origin);
     const m = /^\/case\/([^/]+)(\/.*)?$/.exec(url.pathname);
     // DS-02 bare-origin variant: a root discovery document whose issuer has a trailing slash.
-    if (url.pathname === '/.well-known/openid-configuration' && cases.has('@root')) {
+    if (origin === asOrigin && url.pathname === '/.well-known/openid-configuration' && cases.has('@root')) {
       const c = state('@root');
       record(c, req, url, 'discovery', null);
       send(req, res, c, c.spec.rootMetadata?.() ?? { raw: true, status: 404, body: 'no' });
@@ -370,7 +586,13 @@ export async function startHostile({
     // The two grants of the token endpoint are told apart in the record.
     if (endpoint === 'token' && entry.form?.grant_type === 'refresh_token') entry.endpoint = 'refresh';
     const ctx = makeCtx(id, c, req, url, entry);
+    ctx.origin = origin;
+    ctx.url = url;
     try {
+      if (origin === rsOrigin && endpoint !== 'rs') {
+        c.violations.push(`request to ${rest} at the resource server's origin`);
+        return send(req, res, c, { raw: true, status: 404, body: 'not here' });
+      }
       if (req.method === 'OPTIONS') {
         entry.endpoint = `preflight:${endpoint}`;
         return preflight(req, res, c, endpoint);
@@ -462,6 +684,7 @@ export async function startHostile({
   function discovery(req, res, c, ctx) {
     if (req.method !== 'GET') c.violations.push(`discovery ${req.method}`);
     let meta = defaultMetadata(ctx.id);
+    if (c.spec.dpop) meta.dpop_signing_alg_values_supported = ['ES256'];
     if (c.spec.metadata) meta = c.spec.metadata(meta, ctx) ?? meta;
     c.lastMetadata = raw(meta) ? null : meta;
     send(req, res, c, meta);
@@ -521,6 +744,7 @@ export async function startHostile({
     const e = ctx.request;
     const v = (msg) => c.violations.push(`token: ${msg}`);
     const deny = (description) => send(req, res, c, { raw: true, status: 400, body: { error: 'invalid_grant', error_description: description } });
+    if (dpopCheck(req, res, c, ctx, { kind: 'token', srv: 'as' })) return undefined;
     if (req.method !== 'POST') { v(`method ${req.method}`); return deny('method'); }
     if (!/^application\/x-www-form-urlencoded(\s*;.*)?$/i.test(e.contentType ?? '')) v(`content-type ${e.contentType}`);
     if (e.authorization) v('Authorization header sent (public client)');
@@ -554,7 +778,7 @@ export async function startHostile({
     ctx.accessToken = accessToken;
     ctx.addSecret('access_token', accessToken);
     grant.authTime = ctx.now - 5;
-    let tokenBody = { access_token: accessToken, token_type: 'Bearer', expires_in: c.spec.refresh?.loginExpiresIn ?? 3600, scope: grant.scope };
+    let tokenBody = { access_token: accessToken, token_type: tokenTypeFor(c, ctx), expires_in: c.spec.refresh?.loginExpiresIn ?? 3600, scope: grant.scope };
     if (c.spec.refresh) {
       const rt = `RT-${rand()}`;
       c.rts.set(rt, { grant, used: false, issuedBy: 0 });
@@ -568,6 +792,7 @@ export async function startHostile({
     if (c.spec.tokenBody) tokenBody = c.spec.tokenBody(tokenBody, ctx) ?? tokenBody;
     if (raw(tokenBody)) return send(req, res, c, tokenBody, { cors: c.spec.tokenCors ?? true });
     for (const k of ['id_token', 'refresh_token', 'access_token']) if (typeof tokenBody[k] === 'string') ctx.addSecret(k, tokenBody[k]);
+    bindIssued(c, ctx, tokenBody);
     noteIssued(c, ctx, 'authorization_code', 0, tokenBody, false);
     return send(req, res, c, { raw: true, status: 200, body: tokenBody, headers: { pragma: 'no-cache' }, cors: c.spec.tokenCors ?? true });
   }
@@ -590,6 +815,7 @@ export async function startHostile({
     const v = (msg) => c.violations.push(`refresh: ${msg}`);
     const deny = (description) => send(req, res, c, { raw: true, status: 400, body: { error: 'invalid_grant', error_description: description } });
     const spec = c.spec.refresh ?? {};
+    if (dpopCheck(req, res, c, ctx, { kind: 'token', srv: 'as' })) return undefined;
     c.refreshCount += 1;
     const n = c.refreshCount;
     ctx.refreshCount = n;
@@ -614,6 +840,8 @@ export async function startHostile({
       presented.grant.revoked = true;
       return deny('refresh token reuse');
     }
+    const rtKey = c.dpop.bound.get(f.refresh_token);
+    if (rtKey && e.dpop?.jkt !== rtKey) v(e.dpop ? 'DPoP-bound refresh token presented with a proof of another key (RFC 9449 §5)' : 'DPoP-bound refresh token presented without a proof');
     ctx.grant = presented.grant;
     ctx.presentedRefreshToken = f.refresh_token;
     ctx.resource = f.resource;
@@ -631,7 +859,7 @@ export async function startHostile({
     c.tokens.add(accessToken);
     ctx.accessToken = accessToken;
     const newRt = `RT-${rand()}`;
-    let body = { access_token: accessToken, token_type: 'Bearer', expires_in: spec.expiresIn?.(n, ctx) ?? 7200, scope: f.scope ?? ctx.grant.scope, refresh_token: newRt };
+    let body = { access_token: accessToken, token_type: tokenTypeFor(c, ctx), expires_in: spec.expiresIn?.(n, ctx) ?? 7200, scope: f.scope ?? ctx.grant.scope, refresh_token: newRt };
     const idSpec = spec.idToken ? spec.idToken(n, ctx) : {};
     if (idSpec !== null && ctx.grant.scope.split(' ').includes('openid')) body.id_token = idToken(c, ctx, idSpec ?? {});
     if (spec.body) body = spec.body(body, ctx) ?? body;
@@ -642,6 +870,7 @@ export async function startHostile({
       c.rts.set(body.refresh_token, { grant: ctx.grant, used: false, issuedBy: n });
       if (!tentative) presented.used = true;
     }
+    bindIssued(c, ctx, body);
     noteIssued(c, ctx, 'refresh_token', n, body, tentative);
     return send(req, res, c, { raw: true, status: 200, body, headers: { pragma: 'no-cache' }, ...delay });
   }
@@ -652,6 +881,7 @@ export async function startHostile({
     const v = (msg) => c.violations.push(`revoke: ${msg}`);
     c.revocationCount += 1;
     ctx.revocationCount = c.revocationCount;
+    dpopCheck(req, res, c, ctx, { kind: 'revoke', srv: 'as' });
     if (req.method !== 'POST') v(`method ${req.method}`);
     if (!/^application\/x-www-form-urlencoded(\s*;.*)?$/i.test(e.contentType ?? '')) v(`content-type ${e.contentType}`);
     if (e.authorization) v('Authorization header sent (public client)');
@@ -755,12 +985,17 @@ export async function startHostile({
     if ([...url.searchParams.keys()].length) v(`query string ${url.search} (the access token belongs in the header)`);
     if (e.rawBody) v('request body on UserInfo');
     if (e.cookie) v('Cookie sent');
-    const m = /^Bearer (.+)$/i.exec(e.authorization ?? '');
+    // RFC 6750 §2.1 Bearer, or RFC 9449 §7.1 DPoP for a DPoP-bound token.
+    const a = /^(Bearer|DPoP) (.+)$/i.exec(e.authorization ?? '');
+    const m = a && [a[0], a[2]];
     if (!m || !c.tokens.has(m[1])) {
       v(`Authorization header ${e.authorization ? 'with an unknown token' : 'missing'}`);
       return send(req, res, c, { raw: true, status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' }, body: '' });
     }
     if (c.revoked.has(m[1])) v('revoked access token presented');
+    const bound = c.dpop.bound.has(m[1]);
+    if (bound ? a[1] !== 'DPoP' : !/^Bearer$/i.test(a[1])) v(`the ${a[1]} scheme for a ${bound ? 'DPoP-bound' : 'Bearer'} access token`);
+    if (dpopCheck(req, res, c, ctx, { kind: 'resource', srv: 'as', accessToken: m[1] })) return undefined;
     ctx.accessToken = m[1];
     let info = { sub: 'alice', name: 'Alice from UserInfo', email: 'alice@hostile.test' };
     if (c.spec.userinfo) info = c.spec.userinfo(info, ctx) ?? info;
@@ -777,7 +1012,7 @@ export async function startHostile({
     const v = (msg) => c.violations.push(`rs: ${msg}`);
     c.resourceCount = (c.resourceCount ?? 0) + 1;
     ctx.resourceCount = c.resourceCount;
-    if (e.host !== new URL(asOrigin).host) v(`request under the Host ${e.host} (another origin than the resource server's)`);
+    if (e.host !== new URL(c.spec.rsOrigin ? rsOrigin : asOrigin).host) v(`request under the Host ${e.host} (another origin than the resource server's)`);
     if (e.cookie) v('Cookie sent');
     if (url.searchParams.has('access_token') || [...c.tokens].some((t) => e.rawQuery.includes(t) || e.rawBody.includes(t))) v('access token in the URL or body (RFC 6750 §2.1: the header only)');
     const m = /^(\S+) (.+)$/.exec(e.authorization ?? '');
@@ -787,10 +1022,12 @@ export async function startHostile({
     e.bearer = ctx.bearer;
     // Never keep the token itself in the record.
     e.authorization = m ? `${m[1]} <${issued >= 0 ? `issued #${issued}` : 'unknown token'}>` : e.authorization && '<unparsable>';
+    const scheme = token && c.dpop.bound.has(token) ? 'DPoP' : 'Bearer';
     if (!m) v('no Authorization header');
-    else if (m[1] !== 'Bearer') v(`Authorization scheme ${m[1]}`);
+    else if (m[1] !== scheme) v(`Authorization scheme ${m[1]} (the token is a ${scheme} token)`);
     else if (!ctx.bearer.known) v('an access token this case never issued');
     else if (c.revoked.has(token)) v('revoked access token presented');
+    if (dpopCheck(req, res, c, ctx, { kind: 'resource', srv: 'rs', accessToken: token ?? null })) return undefined;
     const out = c.spec.resource?.(ctx) ?? { raw: true, status: 200, body: { ok: true, n: ctx.resourceCount } };
     e.answered = out.status ?? 200;
     const expose = out.expose ?? true;
@@ -836,26 +1073,38 @@ export async function startHostile({
 
   const track = (server) => server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   const asServer = http.createServer((req, res) => { handleAs(req, res).catch((err) => { res.writeHead(500); res.end(String(err)); }); });
+  const rsServer = http.createServer((req, res) => { handleAs(req, res, rsOrigin).catch((err) => { res.writeHead(500); res.end(String(err)); }); });
   const appServer = http.createServer(handleApp);
   const sinkServer = http.createServer(handleSink);
   track(asServer);
   track(appServer);
   track(sinkServer);
+  track(rsServer);
   await Promise.all([
     new Promise((resolve, reject) => { asServer.once('error', reject); asServer.listen(asPort, '127.0.0.1', resolve); }),
     new Promise((resolve, reject) => { appServer.once('error', reject); appServer.listen(appPort, '127.0.0.1', resolve); }),
     new Promise((resolve, reject) => { sinkServer.once('error', reject); sinkServer.listen(sinkPort, '127.0.0.1', resolve); }),
+    new Promise((resolve, reject) => { rsServer.once('error', reject); rsServer.listen(rsPort, '127.0.0.1', resolve); }),
   ]);
 
   return {
     asOrigin,
     appOrigin,
     sinkOrigin,
+    rsOrigin,
     redirectUri,
     postLogoutRedirectUri,
     clientId: CLIENT_ID,
     keys,
     issuer: issuerOf,
+    /** The resource server of a case with `rsOrigin: true`. */
+    rsUrl: rsUrlOf,
+    /** DPoP state of a case: { nonces: { as: [...], rs: [...] } (every nonce each server issued,
+     * in order), jkt (the code exchange's key thumbprint), keys (jkt -> { x, y }) }. */
+    dpop(id) {
+      const d = state(id).dpop;
+      return { nonces: { as: [...d.nonces.as.all], rs: [...d.nonces.rs.all] }, jkt: d.jkt, keys: new Map(d.keys) };
+    },
     /** Registers (or replaces) a case; returns its issuer. */
     defineCase(id, spec = {}) {
       const c = state(id);
@@ -888,7 +1137,7 @@ export async function startHostile({
     async close() {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
-      await Promise.all([asServer, appServer, sinkServer].map((s) => new Promise((resolve) => { s.close(() => resolve()); })));
+      await Promise.all([asServer, appServer, sinkServer, rsServer].map((s) => new Promise((resolve) => { s.close(() => resolve()); })));
     },
   };
 }
