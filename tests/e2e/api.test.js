@@ -17,7 +17,7 @@
 // spa-par (PAR required); the agent API's DPoP checks (scheme, proof key = cnf.jkt, private jwk,
 // signature, typ, htm, htu, iat on its clock, jti replay, ath, its own nonces and their rotation,
 // ES256 and Ed25519 keys, DPoP challenges, the request log's dpop entries). The agent console
-// as spa-dpop in Chromium (skipped while pkg/full has no DPoP): "tokens bound to key <jkt>", the
+// as spa-dpop in Chromium: "tokens bound to key <jkt>", the
 // SDK's calls with proofs, a copied token refused without the key (DPoP scheme without a proof,
 // Bearer scheme), nonce rotation mid-session at the API and at the provider; as spa-demo the
 // copied Bearer token works.
@@ -33,14 +33,13 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  CookieJar, PKG_DIR, authorizeNode, closeAllBrowsers, dpopKey, dpopTokenRequestNode, findSecrets, jwtHeader,
+  CookieJar, authorizeNode, closeAllBrowsers, dpopKey, dpopTokenRequestNode, findSecrets, jwtHeader,
   jwtPayload, loginNode, openBrowser, providerConsent, providerLogin, providerMetadata, secretsOf,
   startStack, tokenRequestNode, waitForAppState,
 } from './harness.js';
@@ -1017,7 +1016,6 @@ describe('agent API + provider (resource indicators, scopes, step-up, budgets, t
 
   test('agent console as spa-dpop in Chromium: tokens bound to the SDK key, a copied token refused without the key, nonce rotation mid-session', {
     timeout: 60_000,
-    skip: readFileSync(path.join(PKG_DIR, 'full', 'spa_oauth.d.ts'), 'utf8').includes('dpopThumbprint') ? false : 'pkg/full has no DPoP (AuthClient dpop option, dpopThumbprint) yet',
   }, async (tc) => {
     await hook('reset');
     stack.provider.resetRequests();
