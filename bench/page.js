@@ -45,12 +45,13 @@ const randomToken = (bytes = 32) => b64url(crypto.getRandomValues(new Uint8Array
 // network and no playwright routing. Every library under test calls the global `fetch` at call
 // time, so replacing it is enough. URLs not in `routes` go to the real fetch.
 const realFetch = globalThis.fetch;
-const routes = new Map(); // absolute URL -> Uint8Array body (application/json)
+const routes = new Map(); // absolute URL -> Uint8Array body (application/json), or a function of the request giving one
 const stubSeen = { requests: 0, lastUrl: null, lastBody: null };
 function stubFetch(input, init) {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  const body = routes.get(url);
-  if (body === undefined) return realFetch(input, init);
+  const route = routes.get(url);
+  if (route === undefined) return realFetch(input, init);
+  const body = typeof route === 'function' ? route(input, init) : route;
   stubSeen.requests++;
   stubSeen.lastUrl = url;
   stubSeen.lastBody = init?.body ?? null;
@@ -301,10 +302,102 @@ function idTokenScenario(alg) {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The full build (pkg/full/, `spa-oauth-wasm/full`: auth.fetch, DPoP, PAR), imported and
+// initialized once per tab, untimed, next to the default build the tab timed.
+let fullBuildPromise = null;
+function fullBuild() {
+  fullBuildPromise ??= (async () => {
+    const m = await import('/pkg/full/spa_oauth.js');
+    const initOutput = await m.default();
+    return { m, memory: initOutput.memory };
+  })();
+  return fullBuildPromise;
+}
+
+// The in-page resource server of the stubbed rows (the fetch stub's route for the resource URL).
+// The same work for both schemes: two header reads and a look-up of a body made on the first
+// request of each kind (it says what that request carried, like the bench server's answer).
+const stubAnswers = new Map();
+function stubResource(input) {
+  const scheme = /^(\w+) /.exec(input.headers.get('authorization') ?? '')?.[1] ?? null;
+  const proof = input.headers.get('dpop');
+  const key = `${scheme} ${proof !== null}`;
+  let body = stubAnswers.get(key);
+  if (!body) stubAnswers.set(key, (body = enc.encode(JSON.stringify({ scheme, proofChars: proof?.length ?? 0, stubbed: true }))));
+  return body;
+}
+
+// One full-build client logged in once for real against the bench server (as in the cached
+// getAccessToken scenario: createAuthorizationUrl, then handleRedirectCallback with the matching
+// state against POST /bench/as/token, which answers token_type DPoP when the request carries a
+// DPoP header, Bearer otherwise), with the resource server `${origin}/bench/api`; then one
+// operation = `await auth.fetch(${origin}/bench/api/ping)` + reading the tiny body. The first
+// call (untimed) gets the resource server's token (RFC 8707: one refresh grant naming it) and
+// the body echoes how the request was authorized (the sample).
+//
+// `stubbed`: the resource server is answered in the page instead (the fetch stub of the callback
+// scenarios, installed around the batches; login and the resource server's token still go to the
+// bench server): the proof's cost without the loopback round trip and its jitter.
+function resourceFetchClient(dpop, stubbed = false) {
+  return async () => {
+    const { m, memory } = await fullBuild();
+    const origin = location.origin;
+    const auth = await m.AuthClient.create({
+      issuer: origin,
+      authorizationEndpoint: `${origin}/bench/authorize`,
+      tokenEndpoint: `${origin}/bench/as/token`,
+      // A client id per client, so the two sessions of the tab stay apart.
+      clientId: dpop ? 'bench-spa-dpop' : 'bench-spa-bearer',
+      redirectUri: `${origin}/bench/callback`,
+      scope: 'profile',
+      resourceServers: [`${origin}/bench/api`],
+      dpop,
+    });
+    const state = new URL(await auth.createAuthorizationUrl()).searchParams.get('state');
+    await auth.handleRedirectCallback(`${origin}/bench/callback?code=bench-code&state=${state}&iss=${encodeURIComponent(origin)}`);
+    const url = `${origin}/bench/api/ping`;
+    if (stubbed) await auth.fetch(url).then((r) => r.text()); // the resource server's token, from the bench server
+    return {
+      sync: false,
+      memory,
+      enter: stubbed ? () => { routes.set(url, stubResource); installFetchStub(); } : undefined,
+      leave: stubbed ? removeFetchStub : undefined,
+      fn: async () => {
+        const r = await auth.fetch(url);
+        if (r.status !== 200) throw new Error(`auth.fetch: status ${r.status}`);
+        return r.text();
+      },
+      describe: (body) => ({ ...JSON.parse(body), dpopThumbprint: auth.dpopThumbprint() !== null }),
+    };
+  };
+}
+
+// The floor of one proof: crypto.subtle.sign (ECDSA, SHA-256) with a non-extractable P-256 key
+// generated in the page (untimed), of an input shaped and sized like a proof's signing input
+// (header with the public JWK; payload with jti, htm, htu, iat, ath: 433 bytes on the bench
+// origin, the length of spa-oauth's own).
+async function ecdsaSignFloor() {
+  const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const data = enc.encode(`${b64urlJson({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: randomToken(32), y: randomToken(32) } })}.${b64urlJson({
+    jti: randomToken(16), htm: 'GET', htu: `${location.origin}/bench/api/ping`, iat: Math.floor(Date.now() / 1000), ath: randomToken(32),
+  })}`);
+  const alg = { name: 'ECDSA', hash: 'SHA-256' };
+  return {
+    sync: false,
+    fn: async () => {
+      await crypto.subtle.sign(alg, privateKey, data);
+      return null;
+    },
+    describe: () => ({ inputBytes: data.length }),
+  };
+}
+
 // Operation scenarios. A `libs` entry is either a function of the imported module, or
 // { lib, make } for a second entry on the same library (e.g. oauth4webapi with its optional
-// signature check). It returns { sync, fn } (batch) or { prepare, fn, check, cleanup } (per-op
-// scenarios). Batch `fn()` returns { url, codeVerifier } when it builds an authorization URL
+// signature check). It returns { sync, fn } (batch; optionally `memory`: the wasm memory to watch,
+// `enter`/`leave`: around the batches, `describe(first)`: the sample) or
+// { prepare, fn, check, cleanup } (per-op scenarios). Batch `fn()` returns { url, codeVerifier } when it builds an authorization URL
 // (sanity-checked on the first result). `floor` needs no module. bench/run.mjs runs every
 // scenario listed here and prints a table for each, so adding a scenario here adds it to the
 // report.
@@ -470,7 +563,39 @@ const SCENARIOS = {
     },
     floorLabel: 'async function returning a string (floor)',
   },
+
+  // The cost of one DPoP proof (RFC 9449 §7) per resource-server request (issue 13): the full
+  // build's auth.fetch with a DPoP-bound token (proof: random jti, JSON, base64url, ath = SHA-256
+  // of the token, one WebCrypto ECDSA P-256 sign) against the same client with a Bearer token, in
+  // the same tab, same server, same tiny answer. DPoP − Bearer is what the proof costs; the floor
+  // is the bare crypto.subtle.sign of an input the size of the proof's. Batches of --fetch-ops;
+  // the DPoP and Bearer batches alternate in the tab (`interleave`). Two scenarios: the resource
+  // server on the bench server (loopback HTTP: a fetch is milliseconds, with jitter far above the
+  // proof's cost on a loaded machine), and answered in the page (the fetch stub).
+  dpopProof: dpopProofScenario(false),
+  dpopProofStub: dpopProofScenario(true),
 };
+
+function dpopProofScenario(stubbed) {
+  return {
+    title: stubbed
+      ? 'DPoP proof per request: auth.fetch, resource server answered in the page (fetch stub; full build)'
+      : 'DPoP proof per request: auth.fetch to a resource server on the bench server (loopback HTTP; full build)',
+    fetchBatches: true,
+    proofPair: true,
+    interleave: ['spa-oauth', 'spa-oauth:bearer'],
+    labels: {
+      'spa-oauth': 'spa-oauth full, auth.fetch with DPoP (one proof per request)',
+      'spa-oauth:bearer': 'spa-oauth full, auth.fetch with Bearer (the same without dpop)',
+    },
+    libs: {
+      'spa-oauth': resourceFetchClient(true, stubbed),
+      'spa-oauth:bearer': { lib: 'spa-oauth', make: resourceFetchClient(false, stubbed) },
+    },
+    floor: ecdsaSignFloor,
+    floorLabel: 'WebCrypto ECDSA P-256 sign, proof-sized input (floor)',
+  };
+}
 
 // Entry name -> { lib, make } for every scenario (entry name = library name unless it is a
 // second entry on the same library).
@@ -540,6 +665,10 @@ window.bench = {
           perOp: !!s.perOp,
           checks: s.checks ?? null,
           floorLabel: s.floorLabel ?? null,
+          labels: s.labels ?? null,
+          fetchBatches: !!s.fetchBatches,
+          proofPair: !!s.proofPair,
+          interleave: s.interleave ?? null,
           entries: Object.fromEntries(Object.entries(entriesOf(s)).map(([name, e]) => [name, e.lib])),
         }]),
       ),
@@ -572,6 +701,9 @@ window.bench = {
   async importWarm(lib, tag, count) {
     const L = LIBS[lib];
     const url = `/cached${L.url}`;
+    // The Resource Timing buffer holds 250 entries and the fetch scenarios fill it: start empty
+    // (everything counted below happens after this point).
+    performance.clearResourceTimings();
     await L.ready(await import(`${url}?prime=${encodeURIComponent(tag)}`));
     const ms = [];
     for (let j = 0; j < count; j++) {
@@ -593,7 +725,8 @@ window.bench = {
     const S = SCENARIOS[scenario];
     const E = entriesOf(S)[entry];
     const op = await E.make(loaded[E.lib]?.module);
-    const memory = loaded[E.lib]?.initOutput?.memory;
+    // The wasm memory of the build the operation runs on (the full build's, for the fetch rows).
+    const memory = op.memory ?? loaded[E.lib]?.initOutput?.memory;
     if (S.perOp) {
       installFetchStub();
       try {
@@ -615,14 +748,50 @@ window.bench = {
         removeFetchStub();
       }
     }
-    const first = op.sync ? op.fn() : await op.fn();
-    const sample = await describe(first);
-    const memBefore = memory ? memory.buffer.byteLength : null;
-    for (let w = 0; w < warmupBatches; w++) await timeBatch(op, n);
-    const perOpUs = [];
-    for (let b = 0; b < batches; b++) perOpUs.push(await timeBatch(op, n));
-    const memAfter = memory ? memory.buffer.byteLength : null;
-    const sorted = [...perOpUs].sort((a, b) => a - b);
-    return { perOpUs, median: percentileSorted(sorted, 0.5), sample, wasmMemoryBytes: memory ? [memBefore, memAfter] : null };
+    const b = await firstCall(op, memory);
+    try {
+      b.memBefore = memory ? memory.buffer.byteLength : null;
+      for (let w = 0; w < warmupBatches; w++) await timeBatch(op, n);
+      for (let i = 0; i < batches; i++) b.perOpUs.push(await timeBatch(op, n));
+    } finally {
+      op.leave?.();
+    }
+    return batchResult(b);
+  },
+
+  // Batch scenarios with `interleave`: the listed entries (one library) made in this tab, then
+  // their warm-up batches and timed batches alternate (A B, B A, A B...), so that the entries
+  // share the tab's drift batch by batch (the DPoP and Bearer clients). Returns entry -> result.
+  async opsInterleaved(scenario, entries, { n, batches, warmupBatches }) {
+    const S = SCENARIOS[scenario];
+    const list = [];
+    try {
+      for (const entry of entries) {
+        const E = entriesOf(S)[entry];
+        const op = await E.make(loaded[E.lib]?.module);
+        list.push({ entry, op, b: await firstCall(op, op.memory ?? loaded[E.lib]?.initOutput?.memory) });
+      }
+      for (const x of list) x.b.memBefore = x.b.memory ? x.b.memory.buffer.byteLength : null;
+      for (let w = 0; w < warmupBatches; w++) for (const x of list) await timeBatch(x.op, n);
+      for (let i = 0; i < batches; i++) {
+        for (const x of i % 2 ? [...list].reverse() : list) x.b.perOpUs.push(await timeBatch(x.op, n));
+      }
+    } finally {
+      for (const x of list) x.op.leave?.();
+    }
+    return Object.fromEntries(list.map((x) => [x.entry, batchResult(x.b)]));
   },
 };
+
+// Batch scenarios: `enter` (e.g. the fetch stub), the first (untimed) call and its sample.
+async function firstCall(op, memory) {
+  op.enter?.();
+  const first = op.sync ? op.fn() : await op.fn();
+  const sample = op.describe ? await op.describe(first) : await describe(first);
+  return { memory, sample, memBefore: null, perOpUs: [] };
+}
+function batchResult(b) {
+  const memAfter = b.memory ? b.memory.buffer.byteLength : null;
+  const sorted = [...b.perOpUs].sort((x, y) => x - y);
+  return { perOpUs: b.perOpUs, median: percentileSorted(sorted, 0.5), sample: b.sample, wasmMemoryBytes: b.memory ? [b.memBefore, memAfter] : null };
+}

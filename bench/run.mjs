@@ -2,19 +2,23 @@
 // oidc-client-ts. Run with `npm run bench` (scripts/bench.sh builds pkg/ first). Not part of
 // `npm test`.
 //
-//   node bench/run.mjs [--rounds 15] [--ops 1000] [--batches 5] [--cb-ops 100] [--imports 10] [--no-write]
+//   node bench/run.mjs [--rounds 15] [--ops 1000] [--batches 5] [--fetch-ops 100] [--cb-ops 100] [--imports 10] [--no-write]
 //
 // 1. Bundles the peers from bench/entries/*.js with esbuild (--bundle --minify --format=esm) into
 //    bench/dist/ and measures raw / gzip -9 / brotli q11 of each; spa-oauth's size is what
 //    scripts/size.mjs measures (pkg/spa_oauth_bg.wasm + pkg/spa_oauth.js minified by esbuild, as
-//    a bundler ships it): the same numbers as the size budget of `npm test`.
+//    a bundler ships it): the same numbers as the size budget of `npm test`; the full build
+//    (pkg/full/, `spa-oauth-wasm/full`) measured the same way (scripts/size.mjs on pkg/full).
 // 2. Serves bench/ and pkg/ on 127.0.0.1 (ephemeral port, cross-origin isolated for 5 µs timers;
 //    /bench/ and /pkg/ with no-store, /cached/bench/ and /cached/pkg/ with max-age) and drives
 //    Debian Chromium (playwright-core, fresh profile): each round opens a fresh tab of
 //    bench/page.html per library (order rotated every round), times import→ready (cold), runs
 //    the scenarios of bench/page.js (batches, or single operations prepared outside the timing),
 //    then times import + init again in the loaded page (warm HTTP cache, fresh module URLs); the
-//    WebCrypto floor gets its own tab in the same rotation.
+//    WebCrypto floor gets its own tab in the same rotation. Entries of a scenario's `interleave`
+//    list (the DPoP and Bearer clients) run their batches alternately in one call. The server
+//    also answers the token endpoints of the logged-in scenarios and the DPoP rows' resource
+//    server (/bench/token, /bench/as/token, /bench/api/).
 // 3. Prints Markdown tables and writes bench/results.json.
 
 import { execFileSync } from 'node:child_process';
@@ -49,6 +53,7 @@ function arg(name, dflt) {
 const ROUNDS = arg('rounds', 15);
 const OPS = arg('ops', 1000);
 const BATCHES = arg('batches', 5);
+const FETCH_OPS = arg('fetch-ops', 100); // operations per batch of the scenarios that fetch (DPoP proof)
 const WARMUP_BATCHES = 1;
 const CB_OPS = arg('cb-ops', 100); // timed operations per round of each per-op scenario
 const CB_WARMUP = 10; // untimed operations before them
@@ -95,7 +100,7 @@ function table(header, rows, align) {
 
 // ---------------------------------------------------------------------------------------------
 // 1. sizes
-for (const f of ['spa_oauth_bg.wasm', 'spa_oauth.js', 'package.json']) {
+for (const f of ['spa_oauth_bg.wasm', 'spa_oauth.js', 'package.json', 'full/spa_oauth_bg.wasm', 'full/spa_oauth.js']) {
   try {
     statSync(path.join(PKG, f));
   } catch {
@@ -129,12 +134,18 @@ const versions = {
 
 // spa-oauth: exactly what scripts/size.mjs measures (run as a child process, so the two can
 // never disagree): the wasm + the wasm-bindgen glue minified by esbuild (transformSync, minify).
-const sizeJson = JSON.parse(
-  execFileSync(process.execPath, ['scripts/size.mjs', '--json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PKG_OUT: PKG } })
-    .trim()
-    .split('\n')
-    .pop(),
-);
+const sizeJsonOf = (dir) =>
+  JSON.parse(
+    execFileSync(process.execPath, ['scripts/size.mjs', '--json'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PKG_OUT: dir } })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
+const sizeJson = sizeJsonOf(PKG);
+// The full build: scripts/size.mjs with PKG_OUT=pkg/full measures pkg/full/ as its first build
+// (its --json prints the first build only), so the same code measures both.
+const sizeJsonFull = sizeJsonOf(path.join(PKG, 'full'));
+const FULL = `${OURS} (full)`;
 const oursParts = { 'spa_oauth_bg.wasm': sizeJson.wasm, 'spa_oauth.js (minified)': sizeJson.glue };
 const sizes = {
   [OURS]: {
@@ -144,15 +155,28 @@ const sizes = {
     ...sumSizes(Object.values(oursParts)),
   },
 };
+{
+  const parts = { 'full/spa_oauth_bg.wasm': sizeJsonFull.wasm, 'full/spa_oauth.js (minified)': sizeJsonFull.glue };
+  sizes[FULL] = {
+    files: ['pkg/full/spa_oauth_bg.wasm', 'pkg/full/spa_oauth.js (esbuild --minify, as scripts/size.mjs)'],
+    parts,
+    glueUnminified: sizeJsonFull.glueUnminified,
+    ...sumSizes(Object.values(parts)),
+  };
+}
 for (const peer of PEERS) {
   sizes[peer] = { files: [`bench/dist/${peer}.js`], entry: `bench/entries/${peer}.js`, ...compressedSizes(readFileSync(bundles[peer])) };
 }
 
 const sizeTable = table(
   ['library', 'what', 'raw (B)', 'gzip -9 (B)', 'brotli q11 (B)', 'ours/this, gzip'],
-  LIBS.map((lib) => [
-    `${lib} ${versions[lib]}`,
-    lib === OURS ? '`spa_oauth_bg.wasm` + `spa_oauth.js` minified (esbuild, as scripts/size.mjs)' : `esbuild bundle of \`bench/entries/${lib}.js\``,
+  [OURS, FULL, ...PEERS].map((lib) => [
+    lib === FULL ? `${OURS} ${versions[OURS]} full build` : `${lib} ${versions[lib]}`,
+    lib === OURS
+      ? '`spa_oauth_bg.wasm` + `spa_oauth.js` minified (esbuild, as scripts/size.mjs)'
+      : lib === FULL
+        ? '`full/spa_oauth_bg.wasm` + `full/spa_oauth.js` minified, the same way (`spa-oauth-wasm/full`: + `auth.fetch`, DPoP, PAR)'
+        : `esbuild bundle of \`bench/entries/${lib}.js\``,
     fmtInt(sizes[lib].raw),
     fmtInt(sizes[lib].gzip),
     fmtInt(sizes[lib].brotli),
@@ -162,7 +186,7 @@ const sizeTable = table(
 );
 const W = oursParts['spa_oauth_bg.wasm'];
 const G = oursParts['spa_oauth.js (minified)'];
-const sizeNote = `spa-oauth parts: wasm ${fmtInt(W.raw)} B raw / ${fmtInt(W.gzip)} B gzip / ${fmtInt(W.brotli)} B brotli; wasm-bindgen JS glue minified ${fmtInt(G.raw)} / ${fmtInt(G.gzip)} / ${fmtInt(G.brotli)} B (unminified as in pkg/: ${fmtInt(sizeJson.glueUnminified.raw)} / ${fmtInt(sizeJson.glueUnminified.gzip)} / ${fmtInt(sizeJson.glueUnminified.brotli)} B). Each file compressed on its own, then summed.`;
+const sizeNote = `spa-oauth parts: wasm ${fmtInt(W.raw)} B raw / ${fmtInt(W.gzip)} B gzip / ${fmtInt(W.brotli)} B brotli; wasm-bindgen JS glue minified ${fmtInt(G.raw)} / ${fmtInt(G.gzip)} / ${fmtInt(G.brotli)} B (unminified as in pkg/: ${fmtInt(sizeJson.glueUnminified.raw)} / ${fmtInt(sizeJson.glueUnminified.gzip)} / ${fmtInt(sizeJson.glueUnminified.brotli)} B). Each file compressed on its own, then summed. Full build: wasm ${fmtInt(sizeJsonFull.wasm.raw)} / ${fmtInt(sizeJsonFull.wasm.gzip)} / ${fmtInt(sizeJsonFull.wasm.brotli)} B, glue minified ${fmtInt(sizeJsonFull.glue.raw)} / ${fmtInt(sizeJsonFull.glue.gzip)} / ${fmtInt(sizeJsonFull.glue.brotli)} B; ${fmtInt(sizes[FULL].gzip - sizes[OURS].gzip)} B gzip more than the default build (×${fmt(sizes[FULL].gzip / sizes[OURS].gzip)}).`;
 log('sizes measured');
 
 // ---------------------------------------------------------------------------------------------
@@ -195,6 +219,39 @@ const server = createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/bench/token') {
     req.resume();
     return send(200, JSON.stringify({ access_token: `bench-at-${Date.now()}`, token_type: 'Bearer', expires_in: 3600, scope: 'profile' }), 'application/json');
+  }
+  // The DPoP-proof scenario (bench/page.js dpopProof): an authorization server's token endpoint
+  // and a resource server, with CORS for Authorization and DPoP (the page calls them from its own
+  // origin, so no preflight is sent; the headers are there for a cross-origin set-up). Neither
+  // checks proofs; both do the same work for a DPoP and a Bearer request.
+  if (req.url === '/bench/as/token' || req.url.startsWith('/bench/api/')) {
+    const cors = {
+      'Access-Control-Allow-Origin': req.headers.origin ?? '*',
+      'Access-Control-Allow-Headers': 'authorization, dpop, content-type',
+      'Access-Control-Allow-Methods': 'GET, POST',
+      'Access-Control-Expose-Headers': 'dpop-nonce, www-authenticate',
+      'Access-Control-Max-Age': '600',
+      Vary: 'Origin',
+    };
+    const answer = (status, body) => {
+      res.writeHead(status, { ...headers, ...cors, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    req.resume();
+    if (req.method === 'OPTIONS') return answer(204, '');
+    const dpop = typeof req.headers.dpop === 'string';
+    // Token endpoint (authorization code and refresh grants alike): a DPoP-bound token when the
+    // request carries a proof (RFC 9449 §5), a bearer token otherwise; a refresh token so that
+    // the resource server's token (RFC 8707) can be asked for.
+    if (req.url === '/bench/as/token' && req.method === 'POST') {
+      return answer(200, JSON.stringify({ access_token: `bench-at-${webcrypto.randomUUID()}`, token_type: dpop ? 'DPoP' : 'Bearer', expires_in: 3600, scope: 'profile', refresh_token: `bench-rt-${webcrypto.randomUUID()}` }));
+    }
+    // Resource: 200 and a tiny body saying how the request was authorized.
+    if (req.method === 'GET') {
+      const scheme = /^(\w+) /.exec(req.headers.authorization ?? '')?.[1] ?? null;
+      return answer(200, JSON.stringify({ scheme, proofChars: dpop ? req.headers.dpop.length : 0 }));
+    }
+    return answer(405, '{}');
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
   let pathname;
@@ -280,8 +337,8 @@ try {
     for (const e of Object.keys(sc.entries)) scenarioRuns[s][e] = [];
   }
   const participants = [...LIBS, 'floor'];
-  const opts = { n: OPS, batches: BATCHES, warmupBatches: WARMUP_BATCHES, perOpCount: CB_OPS, warmupOps: CB_WARMUP };
-  log(`${ROUNDS} rounds × (${participants.join(', ')}); batch scenarios: ${BATCHES} batches × ${OPS} ops after ${WARMUP_BATCHES} warm-up batch; per-op scenarios: ${CB_OPS} ops after ${CB_WARMUP} warm-up ops; ${IMPORTS} warm imports per tab`);
+  const optsOf = (sc) => ({ n: sc.fetchBatches ? FETCH_OPS : OPS, batches: BATCHES, warmupBatches: WARMUP_BATCHES, perOpCount: CB_OPS, warmupOps: CB_WARMUP });
+  log(`${ROUNDS} rounds × (${participants.join(', ')}); batch scenarios: ${BATCHES} batches × ${OPS} ops (fetch scenarios ${FETCH_OPS}) after ${WARMUP_BATCHES} warm-up batch; per-op scenarios: ${CB_OPS} ops after ${CB_WARMUP} warm-up ops; ${IMPORTS} warm imports per tab`);
 
   for (let r = 0; r < ROUNDS; r++) {
     // Rotate the order every round so no participant always runs first (or right after another).
@@ -294,9 +351,17 @@ try {
           importMs[who].push(ms);
         }
         for (const [s, sc] of Object.entries(scenarios)) {
-          for (const [entry, lib] of Object.entries(sc.entries)) {
-            if (lib !== who) continue;
-            const res = await page.evaluate(([sn, e, o]) => window.bench.ops(sn, e, o), [s, entry, opts]);
+          const own = Object.keys(sc.entries).filter((e) => sc.entries[e] === who);
+          // `interleave`: these entries' batches alternate in one call (the DPoP and Bearer
+          // clients share the tab's drift batch by batch); the first goes first in even rounds.
+          const group = (sc.interleave ?? []).filter((e) => own.includes(e));
+          if (group.length > 1) {
+            if (r % 2 === 1) group.reverse();
+            const res = await page.evaluate(([sn, es, o]) => window.bench.opsInterleaved(sn, es, o), [s, group, optsOf(sc)]);
+            for (const e of group) scenarioRuns[s][e].push(res[e]);
+          }
+          for (const entry of own.filter((e) => !group.includes(e))) {
+            const res = await page.evaluate(([sn, e, o]) => window.bench.ops(sn, e, o), [s, entry, optsOf(sc)]);
             scenarioRuns[s][entry].push(res);
           }
         }
@@ -364,7 +429,7 @@ for (const lib of LIBS) importWarm.stats[lib].roundsMs = importWarmMs[lib];
 const scenarioStats = {};
 const scenarioTables = {};
 const scenarioNotes = {};
-const labelOf = (s, who) => (who === 'floor' ? pageInfo.scenarios[s].floorLabel ?? 'floor' : who === 'oauth4webapi+sig' ? 'oauth4webapi + validateApplicationLevelSignature' : who);
+const labelOf = (s, who) => (pageInfo.scenarios[s].labels?.[who] ?? (who === 'floor' ? pageInfo.scenarios[s].floorLabel ?? 'floor' : who === 'oauth4webapi+sig' ? 'oauth4webapi + validateApplicationLevelSignature' : who));
 for (const [s, byWho] of Object.entries(scenarioRuns)) {
   const sc = pageInfo.scenarios[s];
   const roundMedians = Object.fromEntries(Object.entries(byWho).map(([w, runs]) => [w, runs.map((x) => x.median)]));
@@ -415,6 +480,38 @@ for (const [s, byWho] of Object.entries(scenarioRuns)) {
       `Goal "spa-oauth ≤ oauth4webapi + one signature check": oauth4webapi ${fmt(P.oauth4webapi.medianUsPerOp)} + ${labelOf(s, 'floor')} ${fmt(P.floor.medianUsPerOp)} = ${fmt(target)} µs; ` +
       `spa-oauth ${fmt(P[OURS].medianUsPerOp)} µs = ×${fmt(P[OURS].medianUsPerOp / target)} of it (median of per-round ratios ×${fmt(perRound)}).`;
   }
+  // DPoP proof scenario: the proof's cost = DPoP fetch − Bearer fetch (same tab, same round),
+  // against the bare ECDSA sign.
+  if (sc.proofPair && P[OURS] && P['spa-oauth:bearer'] && P.floor) {
+    const d = roundMedians[OURS];
+    const b = roundMedians['spa-oauth:bearer'];
+    const f = roundMedians.floor;
+    const n = Math.min(d.length, b.length, f.length);
+    const diffs = [];
+    const ratios = [];
+    for (let i = 0; i < n; i++) {
+      diffs.push(d[i] - b[i]);
+      ratios.push((d[i] - b[i]) / f[i]);
+    }
+    const overhead = P[OURS].medianUsPerOp - P['spa-oauth:bearer'].medianUsPerOp;
+    const floorUs = P.floor.medianUsPerOp;
+    scenarioStats[s].proof = {
+      dpopFetchUs: P[OURS].medianUsPerOp,
+      bearerFetchUs: P['spa-oauth:bearer'].medianUsPerOp,
+      overheadUs: overhead,
+      overheadPerRoundUs: diffs.map((x) => Math.round(x * 100) / 100),
+      overheadMedianOfRoundsUs: median(diffs),
+      overheadP25P75OfRoundsUs: [quantile(diffs, 0.25), quantile(diffs, 0.75)],
+      floorSignUs: floorUs,
+      floorInputBytes: P.floor.sample?.inputBytes ?? null,
+      overheadOverFloor: overhead / floorUs,
+      overheadOverFloorMedianOfRounds: median(ratios),
+    };
+    scenarioNotes[s] =
+      `Proof cost = DPoP fetch − Bearer fetch: ${fmt(P[OURS].medianUsPerOp)} − ${fmt(P['spa-oauth:bearer'].medianUsPerOp)} = **${fmt(overhead)} µs per request** ` +
+      `(median of per-round differences ${fmt(median(diffs))} µs, p25–p75 ${fmt(quantile(diffs, 0.25))}–${fmt(quantile(diffs, 0.75))}); ` +
+      `floor (one ECDSA P-256 sign of ${P.floor.sample?.inputBytes ?? '?'} bytes) **${fmt(floorUs)} µs**: the proof costs **×${fmt(overhead / floorUs)}** the bare sign (median of per-round ratios ×${fmt(median(ratios))}).`;
+  }
 }
 
 // Sanity checks of the first result of every operation.
@@ -423,9 +520,14 @@ for (const [s, st] of Object.entries(scenarioStats)) {
   for (const [who, p] of Object.entries(st.participants)) {
     if (p.sample && 'challengeMatchesVerifier' in p.sample && !p.sample.challengeMatchesVerifier) notes.push(`${s}/${who}: code_challenge is NOT BASE64URL(SHA-256(code_verifier))`);
     if (p.sample && p.sample.tokenInMemory === false) notes.push(`${s}/${who}: the access token in memory is NOT the one the stubbed token endpoint sent`);
+    if (pageInfo.scenarios[s].proofPair && who !== 'floor') {
+      const want = who === OURS ? 'DPoP' : 'Bearer';
+      if (p.sample?.scheme !== want) notes.push(`${s}/${who}: the resource server saw Authorization scheme ${p.sample?.scheme}, NOT ${want}`);
+      if ((p.sample?.proofChars > 0) !== (want === 'DPoP')) notes.push(`${s}/${who}: DPoP header ${p.sample?.proofChars > 0 ? 'present' : 'absent'}, NOT as expected`);
+    }
     if (p.sample && p.sample.nonceChecked === false) notes.push(`${s}/${who}: the ID token's nonce is NOT the transaction's`);
     for (const [before, after] of p.wasmMemoryBytes) {
-      if (after > before) notes.push(`${s}/${who}: wasm memory grew from ${before} to ${after} bytes during ${(WARMUP_BATCHES + BATCHES) * OPS} ops`);
+      if (after > before) notes.push(`${s}/${who}: wasm memory grew from ${before} to ${after} bytes during ${(WARMUP_BATCHES + BATCHES) * (pageInfo.scenarios[s].fetchBatches ? FETCH_OPS : OPS)} ops`);
     }
   }
 }
@@ -468,6 +570,7 @@ const results = {
   settings: {
     rounds: ROUNDS,
     opsPerBatch: OPS,
+    opsPerBatchFetchScenarios: FETCH_OPS,
     batchesPerRound: BATCHES,
     warmupBatches: WARMUP_BATCHES,
     perOpScenarioOpsPerRound: CB_OPS,
@@ -506,11 +609,16 @@ if (IMPORTS > 0) {
 }
 for (const s of Object.keys(scenarioStats)) {
   const sc = scenarioStats[s];
-  const how = sc.perOp ? `time per operation, each timed alone (${ROUNDS} rounds × ${CB_OPS} ops after ${CB_WARMUP} warm-up ops)` : `time per operation (${ROUNDS} rounds × ${BATCHES} batches × ${OPS} ops)`;
+  const how = sc.perOp ? `time per operation, each timed alone (${ROUNDS} rounds × ${CB_OPS} ops after ${CB_WARMUP} warm-up ops)` : `time per operation (${ROUNDS} rounds × ${BATCHES} batches × ${pageInfo.scenarios[s].fetchBatches ? FETCH_OPS : OPS} ops)`;
   out.push(`\n### ${sc.title}: ${how}\n`);
   out.push(scenarioTables[s]);
   if (scenarioNotes[s]) out.push(`\n${scenarioNotes[s]}`);
   if (scenarioTables[`${s}:checks`]) out.push(`\nWhat each row checks:\n\n${scenarioTables[`${s}:checks`]}`);
+  if (pageInfo.scenarios[s].proofPair) {
+    const P = sc.participants;
+    const seen = (who) => (P[who]?.sample ? `Authorization: ${P[who].sample.scheme}, DPoP header ${P[who].sample.proofChars ? `${P[who].sample.proofChars} chars` : 'absent'}` : '–');
+    out.push(`\nWhat the ${P[OURS]?.sample?.stubbed ? 'in-page stub' : 'resource server'} saw (first request of the first round): DPoP client ${seen(OURS)}; Bearer client ${seen('spa-oauth:bearer')}.`);
+  }
   if (scenarioTables[`${s}:shape`]) out.push(`\nWhat one operation produced:\n\n${scenarioTables[`${s}:shape`]}`);
 }
 out.push(`\n"ours/this" is spa-oauth's value divided by the row's (below 1: spa-oauth is smaller/faster). Speed ratios are medians of per-round ratios (of per-round medians). p90 and p25–p75 are over all batches (batch scenarios) or all single operations (per-op scenarios, import rows) of all rounds.`);
