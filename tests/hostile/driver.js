@@ -115,11 +115,16 @@ export async function openApp(tab, server, pathname = '/app.html') {
   await tab.page.goto(`${server.appOrigin}${pathname}`, { waitUntil: 'load' });
 }
 
-/** AuthClient.create(options) in the page; the client becomes window.__auth. */
-export function createClient(tab, options) {
-  return tab.page.evaluate(async (o) => {
-    // Options for resource servers or DPoP need the full build (and so does every later import here).
-    if (o.resourceServers || o.dpop) window.__full = true;
+/**
+ * AuthClient.create(options) in the page; the client becomes window.__auth. The build: `full`
+ * (true: pkg/full/, false: pkg/) when given, else the full build for options only it has
+ * (resourceServers, dpop, par), else the one this document used before (the default at first).
+ */
+export function createClient(tab, options, { full } = {}) {
+  return tab.page.evaluate(async ({ o, full: f }) => {
+    // Options for resource servers, DPoP or PAR need the full build (and so does every later import here).
+    if (f !== null) window.__full = f;
+    else if (o.resourceServers || o.dpop || o.par) window.__full = true;
     const m = await window.__spa();
     try {
       window.__auth = await m.AuthClient.create(o);
@@ -127,7 +132,7 @@ export function createClient(tab, options) {
     } catch (e) {
       return { ok: false, error: window.__ser(e) };
     }
-  }, options);
+  }, { o: options, full: full ?? null });
 }
 
 /** loginWithRedirect → hostile /authorize → 302 → the redirect URI. Resolves the callback URL. */

@@ -14,6 +14,11 @@
 //          /revoke                             RFC 7009 revocation (advertised as revocation_endpoint)
 //          /end-session                        RP-Initiated Logout (advertised as end_session_endpoint):
 //                                              302 to the registered post_logout_redirect_uri
+//          /par                                RFC 9126 pushed authorization requests (advertised as
+//                                              pushed_authorization_request_endpoint for a case with
+//                                              `par`): checks the pushed request like /authorize, keeps
+//                                              it under the request_uri it answers (201); /authorize
+//                                              with client_id + request_uri resolves it (single use)
 //          /redirect-target                    where the 3xx cases point (must never be requested)
 //          /rs, /rs/<anything>                 a resource server for auth.fetch (issue 12): answers
 //                                              the case's `resource` hook (status + WWW-Authenticate,
@@ -61,6 +66,15 @@
 //     revoke(ctx)                → a raw response replacing the revocation response (default 200,
 //                                  empty body; ctx.revocationCount = 1, 2, ...)
 //     endSession(params, ctx)    → mutate the post-logout redirect's URLSearchParams (state)
+//     par: {                     → a PAR case (RFC 9126): the metadata advertises /par
+//       required                 → `require_pushed_authorization_requests: true`; an authorization
+//                                  request that was not pushed is then refused (a redirect with
+//                                  error=invalid_request, as RFC 9126 §5 has the AS do; not a
+//                                  violation: the default build does not push)
+//       answer(body, ctx)        → the push's answer: the 201 body { request_uri, expires_in: 60 }
+//                                  (mutate/return; a string request_uri is what /authorize then
+//                                  resolves), or a raw response; ctx.parCount = 1, 2, ...
+//     }
 //     resource(ctx)              → the resource server's answer (/rs...): a raw response (default
 //                                  200 {"ok":true,"n":n}); ctx.resourceCount = n (1, 2, ...),
 //                                  ctx.bearer = { scheme, known, issued (index in issued(id), -1),
@@ -100,10 +114,13 @@
 //   violation); a `scope` on the refresh grant must be within the grant's (else invalid_scope);
 //   the issued record then has `resource` and `scope`.
 //
-// A raw response is { raw: true, status, headers, body, cors = true, hang, trickle, delayMs }:
+// A raw response is { raw: true, status, headers, body, cors = true, hang, trickle, delayMs, reset,
+// truncate }:
 // `body` a string, Buffer or JSON-able value; `cors: false` omits Access-Control-Allow-Origin
 // (TE-20); `hang` never answers; `trickle` sends headers then one byte every 500 ms (TE-19);
-// `delayMs` answers after that delay.
+// `delayMs` answers after that delay; `reset` destroys the connection without an answer (a network
+// failure; the browser may retry the request on its own); `truncate` sends the headers and half
+// the body, then closes the connection (a failure while the body is read).
 //
 // Every request to a case is recorded (requests(id)): endpoint, method, path, query, form body,
 // Authorization scheme, Origin/Referer/Cookie presence, so tests assert what the SDK sent and that
@@ -345,6 +362,9 @@ export async function startHostile({
         issued: [], // the token responses sent: { grantType, n, seq, access_token, refresh_token, id_token, tentative }
         idTokens: [], // every ID token sent, in order (the last one is the session's)
         revoked: new Set(),
+        // RFC 9126: request_uri -> { params (the pushed URLSearchParams), seq, expiresAt, used }.
+        pushed: new Map(),
+        parCount: 0,
         refreshCount: 0,
         revocationCount: 0,
         // RFC 9449: the nonces each server issued (current + all, in order), the jtis seen, the
@@ -406,6 +426,16 @@ export async function startHostile({
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     }
     if (r.hang) return; // never answer; the socket is destroyed at close()
+    if (r.reset) { req.socket.destroy(); return; }
+    if (r.truncate) {
+      // The headers (Content-Length promising more) and part of the body, then the connection closes.
+      const bytes = Buffer.from(body ?? '');
+      res.writeHead(r.status ?? 200, { ...headers, 'content-length': String(bytes.length + 100) });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      const t = setTimeout(() => { timers.delete(t); req.socket.destroy(); }, 50);
+      timers.add(t);
+      return;
+    }
     if (r.delayMs) {
       const t = setTimeout(() => {
         timers.delete(t);
@@ -580,7 +610,8 @@ export async function startHostile({
               : rest === '/revoke' ? 'revoke'
                 : rest === '/end-session' ? 'end-session'
                   : rest === '/redirect-target' ? 'redirect-target'
-                    : rest === '/rs' || rest.startsWith('/rs/') ? 'rs' : 'other';
+                    : rest === '/par' ? 'par'
+                      : rest === '/rs' || rest.startsWith('/rs/') ? 'rs' : 'other';
     const body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
     const entry = record(c, req, url, endpoint, body);
     // The two grants of the token endpoint are told apart in the record.
@@ -605,6 +636,7 @@ export async function startHostile({
         case 'userinfo': return userinfo(req, res, c, ctx, url);
         case 'revoke': return revoke(req, res, c, ctx);
         case 'end-session': return endSession(req, res, c, ctx, url);
+        case 'par': return pushedRequest(req, res, c, ctx);
         case 'rs': return resource(req, res, c, ctx, url);
         default:
           c.violations.push(`request to ${rest}`);
@@ -685,15 +717,17 @@ export async function startHostile({
     if (req.method !== 'GET') c.violations.push(`discovery ${req.method}`);
     let meta = defaultMetadata(ctx.id);
     if (c.spec.dpop) meta.dpop_signing_alg_values_supported = ['ES256'];
+    if (c.spec.par) {
+      meta.pushed_authorization_request_endpoint = `${ctx.issuer}/par`;
+      if (c.spec.par.required) meta.require_pushed_authorization_requests = true;
+    }
     if (c.spec.metadata) meta = c.spec.metadata(meta, ctx) ?? meta;
     c.lastMetadata = raw(meta) ? null : meta;
     send(req, res, c, meta);
   }
 
-  function authorize(req, res, c, ctx, url) {
-    const q = url.searchParams;
-    const v = (msg) => c.violations.push(`authorize: ${msg}`);
-    if (req.method !== 'GET') v(`method ${req.method}`);
+  /** The checks of an authorization request's parameters (sent to /authorize or pushed to /par). */
+  function checkAuthorizationParams(c, ctx, q, v) {
     for (const k of new Set(q.keys())) if (q.getAll(k).length > 1) v(`repeated ${k}`);
     if (q.get('response_type') !== 'code') v(`response_type=${q.get('response_type')}`);
     if (q.get('client_id') !== CLIENT_ID && !c.spec.anyClient) v(`client_id=${q.get('client_id')}`);
@@ -703,12 +737,90 @@ export async function startHostile({
     const st = q.get('state');
     if (!st || st.length < 22) v('state missing or short');
     const scope = q.get('scope') ?? '';
-    const openid = scope.split(' ').includes('openid');
     const nonce = q.get('nonce');
-    if (openid && (!nonce || nonce.length < 22)) v('nonce missing or short although openid is requested');
-    for (const k of ['access_token', 'id_token', 'client_secret', 'code_verifier']) if (q.has(k)) v(`${k} sent to the authorization endpoint`);
+    if (scope.split(' ').includes('openid') && (!nonce || nonce.length < 22)) v('nonce missing or short although openid is requested');
+    for (const k of ['access_token', 'id_token', 'client_secret', 'code_verifier']) if (q.has(k)) v(`${k} sent in the authorization request`);
     ctx.addSecret('state', st);
     ctx.addSecret('nonce', nonce);
+  }
+
+  /**
+   * RFC 9126 §2: the pushed authorization request (POST, form-encoded, a public client: client_id
+   * in the body, no Authorization). Checked like /authorize's parameters, then kept under a fresh
+   * request_uri (single use, expires_in 60 s) answered with 201, unless the case's par.answer
+   * says otherwise. The record keeps the form (what the SDK pushed) and the request_uri answered.
+   */
+  function pushedRequest(req, res, c, ctx) {
+    const e = ctx.request;
+    const v = (msg) => c.violations.push(`par: ${msg}`);
+    c.parCount += 1;
+    ctx.parCount = c.parCount;
+    if (!c.spec.par) v('push to a provider that advertises no PAR endpoint');
+    if (req.method !== 'POST') v(`method ${req.method}`);
+    if (!/^application\/x-www-form-urlencoded(\s*;.*)?$/i.test(e.contentType ?? '')) v(`content-type ${e.contentType}`);
+    if (e.authorization) v('Authorization header sent (public client)');
+    if (e.cookie) v('Cookie sent');
+    if (e.rawQuery) v(`query string on the push: ${e.rawQuery}`);
+    const q = new URLSearchParams(e.rawBody);
+    if (!q.has('client_id')) v('no client_id in the push (RFC 9126 §2.1, public client)');
+    for (const k of ['request_uri', 'request']) if (q.has(k)) v(`${k} in the push (RFC 9126 §2.1)`);
+    checkAuthorizationParams(c, ctx, q, v);
+    const expiresIn = 60;
+    let body = { request_uri: `urn:ietf:params:oauth:request_uri:${rand()}`, expires_in: expiresIn };
+    if (c.spec.par?.answer) body = c.spec.par.answer(body, ctx) ?? body;
+    // Whatever request_uri the answer carries (a raw one's JSON body too) resolves to this push.
+    let answered = body;
+    if (raw(body)) {
+      try { answered = typeof body.body === 'string' ? JSON.parse(body.body) : body.body; } catch { answered = null; }
+    }
+    if (typeof answered?.request_uri === 'string') {
+      c.pushed.set(answered.request_uri, { params: q, seq: e.seq, expiresAt: Date.now() + expiresIn * 1000, used: false });
+      e.requestUri = answered.request_uri;
+    }
+    if (raw(body)) {
+      e.answered = body.status ?? 200;
+      return send(req, res, c, body);
+    }
+    e.answered = 201;
+    return send(req, res, c, { raw: true, status: 201, body });
+  }
+
+  function authorize(req, res, c, ctx, url) {
+    let q = url.searchParams;
+    const v = (msg) => c.violations.push(`authorize: ${msg}`);
+    if (req.method !== 'GET') v(`method ${req.method}`);
+    if (q.has('request_uri')) {
+      // RFC 9126 §4: client_id + request_uri only; the request is the pushed one (single use).
+      const others = [...new Set(q.keys())].filter((k) => k !== 'client_id' && k !== 'request_uri');
+      if (others.length) v(`parameters besides client_id and request_uri next to a pushed request: ${others.join(', ')}`);
+      for (const k of ['client_id', 'request_uri']) if (q.getAll(k).length > 1) v(`repeated ${k}`);
+      const pushed = c.pushed.get(q.get('request_uri'));
+      if (!pushed) {
+        v('request_uri this case never issued');
+        return send(req, res, c, { raw: true, status: 400, body: 'invalid_request_uri', cors: false });
+      }
+      if (pushed.used) v('request_uri used twice');
+      if (Date.now() > pushed.expiresAt) v('request_uri used after it expired');
+      if (q.get('client_id') !== pushed.params.get('client_id')) v(`client_id=${q.get('client_id')} is not the pushed request's`);
+      pushed.used = true;
+      ctx.request.pushedSeq = pushed.seq;
+      q = pushed.params;
+    } else if (c.spec.par?.required) {
+      // RFC 9126 §5: a provider that requires PAR refuses any other authorization request.
+      ctx.request.refused = 'not pushed';
+      const back = new URLSearchParams({ error: 'invalid_request', error_description: 'pushed authorization requests required' });
+      if (q.get('state') !== null) back.set('state', q.get('state'));
+      back.set('iss', ctx.issuer);
+      ctx.addSecret('state', q.get('state'));
+      ctx.addSecret('nonce', q.get('nonce'));
+      res.writeHead(302, { location: `${redirectUri}?${back}`, 'cache-control': 'no-store' });
+      res.end();
+      return undefined;
+    }
+    checkAuthorizationParams(c, ctx, q, v);
+    const st = q.get('state');
+    const scope = q.get('scope') ?? '';
+    const nonce = q.get('nonce');
 
     const code = `code-${rand()}`;
     c.grants.set(code, {
