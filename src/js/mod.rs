@@ -155,6 +155,13 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.allow_any_content_type = o.boolean("allowAnyContentType")?.unwrap_or(false);
     c.allow_auth_time_change = o.boolean("allowAuthTimeChange")?.unwrap_or(false);
     c.allow_error_without_iss = o.boolean("allowErrorWithoutIss")?.unwrap_or(false);
+    // Options of the full build given to the default one: refused, never silently ignored.
+    #[cfg(not(all(feature = "dpop", feature = "par", feature = "resource-servers")))]
+    for (key, built) in [("dpop", cfg!(feature = "dpop")), ("par", cfg!(feature = "par")), ("resourceServers", cfg!(feature = "resource-servers")), ("resourceIndicators", cfg!(feature = "resource-servers"))] {
+        if !built && o.get(key).is_some() {
+            return Err(invalid());
+        }
+    }
     #[cfg(feature = "dpop")]
     {
         c.dpop = o.boolean("dpop")?.unwrap_or(false);

@@ -3586,11 +3586,11 @@ describe('4.13 Pushed authorization requests (RFC 9126)', SECTION, () => {
     },
     {
       id: 'PAR-16',
-      title: 'default build with par: true in the options → the option is ignored (create resolves), the plain request is sent (no push), the provider that requires PAR refuses it',
+      title: 'default build with par: true in the options → create rejects invalid_config (an option of the full build is refused, never ignored)',
       server: { par: { required: true } },
       client: USES_PAR,
       full: false,
-      expect: { code: 'authorization_error', error: { error: 'invalid_request' }, check: notPushed },
+      expect: { create: 'invalid_config', requests: [] }, // refused before any request
     },
     { id: 'PAR-16', title: 'default build, PAR endpoint advertised, not required → not pushed, the login completes', server: PAR, full: false, expect: { ok: true, check: notPushed } },
     { id: 'PAR-16', title: 'default build, require_pushed_authorization_requests "true" (not a boolean) and an http:// PAR endpoint → not read: create resolves, not pushed, the login completes', server: { ...meta((m) => { m.require_pushed_authorization_requests = 'true'; m.pushed_authorization_request_endpoint = 'http://as.example.test/par'; }) }, full: false, expect: { ok: true, check: notPushed } },

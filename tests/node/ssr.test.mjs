@@ -41,9 +41,16 @@ test("the full build (spa-oauth-wasm/full) imports without a window and refuses 
     tokenEndpoint: "https://as.example/token", clientId: "c", redirectUri: "https://app.example/cb",
     resourceServers: ["http://api.example/"],
   }), (e) => e.code === "insecure_endpoint");
-  // The default build has none of it.
+  // The default build has none of it, and refuses its options instead of ignoring them.
   const core = await import(new URL("spa_oauth.js", pkg));
+  core.initSync({ module: readFileSync(new URL("spa_oauth_bg.wasm", pkg)) });
   assert.equal(typeof core.AuthClient.prototype.fetch, "undefined");
+  for (const extra of [{ resourceServers: [] }, { dpop: true }, { par: true }, { resourceIndicators: false }]) {
+    await assert.rejects(core.AuthClient.create({
+      issuer: "https://as.example", authorizationEndpoint: "https://as.example/auth",
+      tokenEndpoint: "https://as.example/token", clientId: "c", redirectUri: "https://app.example/cb", ...extra,
+    }), (e) => e.code === "invalid_config", JSON.stringify(extra));
+  }
 });
 
 test("without a window: create works, redirect-based calls reject with no_browser_context", async () => {
