@@ -30,19 +30,30 @@ fn unavailable(_: JsValue) -> Error {
     ErrorCode::CryptoUnavailable.into()
 }
 
-/// A fresh P-256 key pair; the private key is not extractable (catalogue DP-14).
-pub(crate) fn generate() -> LocalFuture<'static, Result<Key, Error>> {
+/// A fresh key pair whose private key is not extractable (catalogue DP-14): Ed25519 when asked
+/// for and the browser has it, else P-256.
+pub(crate) fn generate(ed25519: bool) -> LocalFuture<'static, Result<Key, Error>> {
     Box::pin(async move {
         let subtle = crypto::subtle()?;
-        let alg = crypto::obj(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
         let usages = Array::of2(&"sign".into(), &"verify".into());
-        let pair = JsFuture::from(subtle.generate_key_with_object(&alg, false, &usages).map_err(unavailable)?).await.map_err(unavailable)?;
+        let mut pair = Err(JsValue::NULL);
+        if ed25519 {
+            if let Ok(p) = subtle.generate_key_with_object(&crypto::obj(&[("name", "Ed25519")]), false, &usages) {
+                pair = JsFuture::from(p).await;
+            }
+        }
+        if pair.is_err() {
+            let alg = crypto::obj(&[("name", "ECDSA"), ("namedCurve", "P-256")]);
+            pair = JsFuture::from(subtle.generate_key_with_object(&alg, false, &usages).map_err(unavailable)?).await;
+        }
+        let pair = pair.map_err(unavailable)?;
         let private: CryptoKey = Reflect::get(&pair, &"privateKey".into()).map_err(unavailable)?.unchecked_into();
         let public: CryptoKey = Reflect::get(&pair, &"publicKey".into()).map_err(unavailable)?.unchecked_into();
         // A public key is always extractable (WebCrypto), whatever the flag says.
         let jwk: Object = JsFuture::from(subtle.export_key("jwk", &public).map_err(unavailable)?).await.map_err(unavailable)?.unchecked_into();
         let member = |k: &str| Reflect::get(&jwk, &k.into()).ok().and_then(|v| v.as_string()).ok_or(Error::new(ErrorCode::CryptoUnavailable));
-        Ok(Key { private, public: PublicJwk { x: member("x")?, y: member("y")? } })
+        let y = if Reflect::get(&jwk, &"kty".into()).ok().and_then(|k| k.as_string()).as_deref() == Some("OKP") { None } else { Some(member("y")?) };
+        Ok(Key { private, public: PublicJwk { x: member("x")?, y } })
     })
 }
 
@@ -62,7 +73,7 @@ impl Inner {
             let nonce = self.nonce_for(url);
             let claims = Claims { htm, url, jti: &jti, iat: sys::secs(sys::now_secs()), access_token, nonce: nonce.as_deref() };
             let input = dpop::signing_input(&key.public, &claims);
-            let alg = crypto::obj(&[("name", "ECDSA"), ("hash", "SHA-256")]);
+            let alg = if key.public.y.is_some() { crypto::obj(&[("name", "ECDSA"), ("hash", "SHA-256")]) } else { crypto::obj(&[("name", "Ed25519")]) };
             let promise = crypto::subtle()?.sign_with_object_and_u8_array(&alg, &key.private, input.as_bytes()).map_err(unavailable)?;
             let signature = Uint8Array::new(&JsFuture::from(promise).await.map_err(unavailable)?).to_vec();
             Ok(dpop::compact(&input, &signature))

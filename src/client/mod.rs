@@ -372,6 +372,8 @@ pub(crate) struct Inner {
     indicators: bool,
     #[cfg(feature = "dpop")]
     dpop: bool,
+    #[cfg(feature = "dpop")]
+    dpop_ed25519: bool,
     name: String,
     tab: String,
     st: sys::Shared<State>,
@@ -432,6 +434,8 @@ impl AuthClient {
             indicators: options.resource_indicators,
             #[cfg(feature = "dpop")]
             dpop: options.dpop,
+            #[cfg(feature = "dpop")]
+            dpop_ed25519: options.dpop_ed25519,
             name,
             tab,
             st: sys::Shared::new(State { live: true, retry_ms: FIRST_RETRY_MS, kid_refetch: f64::NEG_INFINITY, ..State::default() }),
@@ -844,7 +848,7 @@ impl Inner {
         };
         // RFC 9449 §5: with DPoP, a fresh key for this session and a proof on the exchange.
         #[cfg(feature = "dpop")]
-        let key = if self.dpop { Some(Rc::new(dpop::generate().await?)) } else { None };
+        let key = if self.dpop { Some(Rc::new(dpop::generate(self.dpop_ed25519).await?)) } else { None };
         #[cfg(feature = "dpop")]
         let r = match &key {
             Some(k) => self.token_call(&accepted.request, k).await?,

@@ -92,6 +92,10 @@ pub struct ClientOptions {
     /// resource request, `token_type` `DPoP` required (a Bearer answer is refused). Default false.
     #[cfg(feature = "dpop")]
     pub dpop: bool,
+    /// With [`Self::dpop`]: an Ed25519 key and `EdDSA` proofs (RFC 8037) where the browser's
+    /// WebCrypto has Ed25519, else P-256 / `ES256`. Default false (P-256: every browser).
+    #[cfg(feature = "dpop")]
+    pub dpop_ed25519: bool,
     /// Pushed authorization requests (RFC 9126): every login's parameters go to the provider's
     /// `pushed_authorization_request_endpoint` first ([`AuthClient::login_with_par`](super::AuthClient::login_with_par)).
     /// Also on when the metadata says `require_pushed_authorization_requests`. Default false.
@@ -130,6 +134,8 @@ impl ClientOptions {
             resource_indicators: true,
             #[cfg(feature = "dpop")]
             dpop: false,
+            #[cfg(feature = "dpop")]
+            dpop_ed25519: false,
             #[cfg(feature = "par")]
             par: false,
         }

@@ -138,7 +138,7 @@ pub(crate) fn message(kind: &str, tab: &str, session: Option<&Session>) -> JsVal
         if let Some(k) = &s.key {
             set(&o, "k", &k.private);
             set(&o, "kx", &k.public.x.as_str().into());
-            set(&o, "ky", &k.public.y.as_str().into());
+            set(&o, "ky", &opt_str(k.public.y.as_deref()));
         }
         set(&m, "s", &o);
     }
@@ -251,7 +251,7 @@ fn key_of(s: &JsValue) -> Option<Option<std::rc::Rc<super::dpop::Key>>> {
         return Some(None);
     }
     let private: web_sys::CryptoKey = k.dyn_into().ok()?;
-    let public = crate::core::dpop::PublicJwk { x: get(s, "kx").as_string()?, y: get(s, "ky").as_string()? };
+    let public = crate::core::dpop::PublicJwk { x: get(s, "kx").as_string()?, y: text(get(s, "ky"))? };
     Some(Some(std::rc::Rc::new(super::dpop::Key { private, public })))
 }
 

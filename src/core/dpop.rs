@@ -10,24 +10,38 @@ use sha2::{Digest, Sha256};
 
 use super::{base64url, json};
 
-/// The only proof algorithm: ECDSA P-256 with SHA-256 (RFC 7518 §3.4).
-pub const ALG: &str = "ES256";
-
-/// The public half of a P-256 key as JWK coordinates (RFC 7518 §6.2.1), base64url.
+/// The public half of a proof key, base64url coordinates: a P-256 key (RFC 7518 §6.2.1, `y`
+/// present; proofs `ES256`) or an Ed25519 key (RFC 8037 §2, no `y`; proofs `EdDSA`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicJwk {
     /// `x`.
     pub x: String,
-    /// `y`.
-    pub y: String,
+    /// `y` (P-256 only).
+    pub y: Option<String>,
 }
 
 impl PublicJwk {
-    /// The RFC 7638 SHA-256 thumbprint (base64url): the SHA-256 of `{"crv","kty","x","y"}` in
-    /// lexicographic order without whitespace.
+    /// The proofs' `alg`: `ES256` (RFC 7518 §3.4) or `EdDSA` (RFC 8037 §3.1).
+    pub fn alg(&self) -> &'static str {
+        if self.y.is_some() {
+            "ES256"
+        } else {
+            "EdDSA"
+        }
+    }
+
+    /// The JWK as JSON with its required members in lexicographic order (RFC 7638 §3.2): the
+    /// thumbprint input, and the `jwk` of the proofs.
+    fn members(&self) -> String {
+        match &self.y {
+            Some(y) => ["{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"", &self.x, "\",\"y\":\"", y, "\"}"].concat(),
+            None => ["{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"", &self.x, "\"}"].concat(),
+        }
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint (base64url).
     pub fn thumbprint(&self) -> String {
-        let members = ["{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"", &self.x, "\",\"y\":\"", &self.y, "\"}"].concat();
-        base64url::encode(&Sha256::digest(members.as_bytes()))
+        base64url::encode(&Sha256::digest(self.members().as_bytes()))
     }
 }
 
@@ -60,9 +74,9 @@ pub struct Claims<'a> {
 }
 
 /// The JWS signing input of a proof: `base64url(header) "." base64url(claims)` with header
-/// `{"typ":"dpop+jwt","alg":"ES256","jwk":{public key}}` (no private member ever).
+/// `{"typ":"dpop+jwt","alg":…,"jwk":{public key}}` (no private member ever).
 pub fn signing_input(key: &PublicJwk, c: &Claims<'_>) -> String {
-    let header = ["{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"", &key.x, "\",\"y\":\"", &key.y, "\"}}"].concat();
+    let header = ["{\"typ\":\"dpop+jwt\",\"alg\":\"", key.alg(), "\",\"jwk\":", &key.members(), "}"].concat();
     let mut w = json::Writer::new();
     w.str("jti", c.jti).str("htm", c.htm).str("htu", htu(c.url)).num("iat", c.iat as f64);
     if let Some(at) = c.access_token {
@@ -74,8 +88,8 @@ pub fn signing_input(key: &PublicJwk, c: &Claims<'_>) -> String {
     [base64url::encode(header.as_bytes()), String::from("."), base64url::encode(w.finish().as_bytes())].concat()
 }
 
-/// The compact proof: the signing input and the 64-byte `r || s` ES256 signature (RFC 7518
-/// §3.4, the form WebCrypto's ECDSA returns).
+/// The compact proof: the signing input and the 64-byte signature (ES256 `r || s`, RFC 7518
+/// §3.4, the form WebCrypto's ECDSA returns; or Ed25519's).
 pub fn compact(signing_input: &str, signature: &[u8]) -> String {
     [signing_input, ".", &base64url::encode(signature)].concat()
 }
@@ -95,9 +109,13 @@ mod tests {
     fn thumbprint_rfc7638_shape_and_value() {
         // RFC 7638 §3.1 is RSA; for EC the members are crv, kty, x, y. Value cross-checked with
         // node: crypto.createHash('sha256').update('{"crv":"P-256","kty":"EC","x":"a","y":"b"}').
-        let k = PublicJwk { x: "a".into(), y: "b".into() };
+        let k = PublicJwk { x: "a".into(), y: Some("b".into()) };
         assert_eq!(k.thumbprint(), base64url::encode(&Sha256::digest(br#"{"crv":"P-256","kty":"EC","x":"a","y":"b"}"#)));
         assert_eq!(k.thumbprint().len(), 43);
+        // RFC 8037 Appendix A.3: the Ed25519 example key's thumbprint.
+        let ed = PublicJwk { x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo".into(), y: None };
+        assert_eq!(ed.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!((k.alg(), ed.alg()), ("ES256", "EdDSA"));
     }
 
     #[test]
@@ -109,7 +127,7 @@ mod tests {
 
     #[test]
     fn proof_shape() {
-        let k = PublicJwk { x: "xx".into(), y: "yy".into() };
+        let k = PublicJwk { x: "xx".into(), y: Some("yy".into()) };
         let input = signing_input(&k, &Claims { htm: "GET", url: "https://api.example/d?q#f", jti: "j1", iat: 1_700_000_000, access_token: Some("at"), nonce: Some("n\"1") });
         let parts: Vec<&str> = input.split('.').collect();
         assert_eq!(parts.len(), 2);

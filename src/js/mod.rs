@@ -157,7 +157,7 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.allow_error_without_iss = o.boolean("allowErrorWithoutIss")?.unwrap_or(false);
     // Options of the full build given to the default one: refused, never silently ignored.
     #[cfg(not(all(feature = "dpop", feature = "par", feature = "resource-servers")))]
-    for (key, built) in [("dpop", cfg!(feature = "dpop")), ("par", cfg!(feature = "par")), ("resourceServers", cfg!(feature = "resource-servers")), ("resourceIndicators", cfg!(feature = "resource-servers"))] {
+    for (key, built) in [("dpop", cfg!(feature = "dpop")), ("dpopAlgorithm", cfg!(feature = "dpop")), ("par", cfg!(feature = "par")), ("resourceServers", cfg!(feature = "resource-servers")), ("resourceIndicators", cfg!(feature = "resource-servers"))] {
         if !built && o.get(key).is_some() {
             return Err(invalid());
         }
@@ -165,6 +165,11 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     #[cfg(feature = "dpop")]
     {
         c.dpop = o.boolean("dpop")?.unwrap_or(false);
+        c.dpop_ed25519 = match o.string("dpopAlgorithm")? {
+            None | Some("ES256") => false,
+            Some("EdDSA") => true,
+            Some(_) => return Err(invalid()),
+        };
     }
     #[cfg(feature = "par")]
     {

@@ -367,6 +367,9 @@ export interface AuthClientOptions {
    * answer is refused: `token_type_unsupported`). The provider must support DPoP (RFC 9449
    * `dpop_signing_alg_values_supported` with ES256). Default false. */
   dpop?: boolean;
+  /** With `dpop`: `"EdDSA"` for an Ed25519 key (RFC 8037) where the browser's WebCrypto has
+   * Ed25519 (else P-256 is used), `"ES256"` (default) for P-256. */
+  dpopAlgorithm?: "ES256" | "EdDSA";
   /** Pushed authorization requests (RFC 9126): every login's parameters go to the provider's
    * `pushed_authorization_request_endpoint` first; the browser carries `client_id` and
    * `request_uri` only. Also on when the metadata says `require_pushed_authorization_requests`.

@@ -523,6 +523,30 @@ describe('DPoP: sender-constrained tokens against the real provider and API', { 
     });
   });
 
+  test('dpopAlgorithm EdDSA: an Ed25519 key (Chromium has it), EdDSA proofs accepted by the provider and the API', { timeout: 60_000 }, async () => {
+    await withBrowserOf(stack, async ({ page }) => {
+      const options = { ...DPOP(), dpopAlgorithm: 'EdDSA' };
+      const login = await authorize(page, {}, { clientOptions: options });
+      assert.ok(login.ok, JSON.stringify(login));
+      const jkt = await page.evaluate(() => window.__auth.dpopThumbprint());
+      api().resetRequests();
+      assert.equal((await call(page, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      assert.equal(apiRequests().at(-1).dpop?.jkt, jkt);
+      assert.ok((await authCall(page, 'getUserInfo')).ok);
+      // The key the tabs share is an Ed25519 CryptoKey, not extractable.
+      const kind = await page.evaluate(async ({ name }) => {
+        const ch = new BroadcastChannel(name);
+        const got = new Promise((resolve) => { ch.onmessage = (e) => { if (e.data?.s?.k) resolve(e.data.s.k); }; });
+        ch.postMessage({ t: 'hello', from: 'probe' });
+        const key = await Promise.race([got, new Promise((r) => setTimeout(() => r(null), 2000))]);
+        ch.close();
+        return key ? `${key.algorithm.name}:${key.extractable}` : 'no key';
+      }, { name: `spa-oauth ${stack.issuer} ${options.clientId}` });
+      assert.equal(kind, 'Ed25519:false');
+      assert.equal((await authCall(page, 'getAccessToken', { forceRefresh: true })).ok, true, 'refresh with an EdDSA proof');
+    });
+  });
+
   test('a second tab gets the session with its key (same thumbprint) and calls the API with it', { timeout: 60_000 }, async () => {
     await withBrowserOf(stack, async ({ page, context }) => {
       assert.ok((await authorize(page, {}, { clientOptions: DPOP() })).ok);
