@@ -30,6 +30,8 @@ mod alloc;
 mod crypto;
 #[cfg(feature = "dpop")]
 mod dpop;
+#[cfg(feature = "dpop")]
+mod persist;
 #[cfg(feature = "resource-servers")]
 mod fetch;
 mod http;
@@ -374,6 +376,8 @@ pub(crate) struct Inner {
     dpop: bool,
     #[cfg(feature = "dpop")]
     dpop_ed25519: bool,
+    #[cfg(feature = "dpop")]
+    dpop_persist: bool,
     name: String,
     tab: String,
     st: sys::Shared<State>,
@@ -436,6 +440,8 @@ impl AuthClient {
             dpop: options.dpop,
             #[cfg(feature = "dpop")]
             dpop_ed25519: options.dpop_ed25519,
+            #[cfg(feature = "dpop")]
+            dpop_persist: options.dpop && options.dpop_persist,
             name,
             tab,
             st: sys::Shared::new(State { live: true, retry_ms: FIRST_RETRY_MS, kid_refetch: f64::NEG_INFINITY, ..State::default() }),
@@ -977,6 +983,8 @@ impl Inner {
         let s = self.st.borrow().session.clone();
         if let Some(s) = s {
             self.post("session", Some(&s));
+            #[cfg(feature = "dpop")]
+            self.persist(&s);
         }
     }
 
@@ -1409,6 +1417,8 @@ impl Inner {
 
     /// The session is over in every tab (invalid_grant, user changed).
     fn expire(&self) {
+        #[cfg(feature = "dpop")]
+        self.forget();
         if self.clear() {
             self.post("expired", None);
             self.emit(&Event::SessionExpired);
@@ -1466,6 +1476,20 @@ impl Inner {
                 return Ok(Restored::Session);
             }
         }
+        // The opt-in persistent DPoP mode: the stored key and refresh token, refreshed now.
+        #[cfg(feature = "dpop")]
+        if let Some(saved) = self.load().await {
+            if self.st.borrow().session.is_none() {
+                self.st.borrow_mut().session = Some(Rc::new(saved));
+            }
+            if self.access_token().await.is_ok() {
+                return Ok(Restored::Session);
+            }
+            // Refused (then the record is gone) or unreachable: no half session stays.
+            if self.st.borrow().session.as_ref().is_some_and(|s| !s.fresh(sys::now_ms(), 0.0)) {
+                self.clear();
+            }
+        }
         let now = sys::secs(sys::now_secs());
         if !silent || storage::mark_age("silent", &self.config.client_id, now, false).is_some_and(|age| age < SILENT_GUARD_SECONDS) {
             return Ok(Restored::NoSession);
@@ -1488,6 +1512,8 @@ impl Inner {
         let s = self.st.borrow().session.clone();
         let now = sys::secs(sys::now_secs());
         self.clear();
+        #[cfg(feature = "dpop")]
+        self.forget();
         storage::sweep(now, Some(&self.config.client_id));
         self.post("logout", None);
         if s.is_some() {
@@ -1639,11 +1665,15 @@ impl Inner {
                 self.emit(&Event::TokenRefreshed { expires_at: s.exp, source: RefreshSource::Tab });
             }
             tabs::Message::Logout => {
+                #[cfg(feature = "dpop")]
+                self.forget();
                 if self.clear() {
                     self.emit(&Event::LoggedOut);
                 }
             }
             tabs::Message::Expired => {
+                #[cfg(feature = "dpop")]
+                self.forget();
                 if self.clear() {
                     self.emit(&Event::SessionExpired);
                 }

@@ -96,6 +96,13 @@ pub struct ClientOptions {
     /// WebCrypto has Ed25519, else P-256 / `ES256`. Default false (P-256: every browser).
     #[cfg(feature = "dpop")]
     pub dpop_ed25519: bool,
+    /// With [`Self::dpop`]: keep the non-extractable key and the DPoP-bound refresh token in
+    /// IndexedDB, so a reload with no other tab open keeps the session without a redirect (never
+    /// an access or ID token; gone at logout and when the session ends). A same-origin script can
+    /// read the refresh token there but cannot use it anywhere else: it is bound to the key,
+    /// which cannot be exported. Default false: memory only.
+    #[cfg(feature = "dpop")]
+    pub dpop_persist: bool,
     /// Pushed authorization requests (RFC 9126): every login's parameters go to the provider's
     /// `pushed_authorization_request_endpoint` first ([`AuthClient::login_with_par`](super::AuthClient::login_with_par)).
     /// Also on when the metadata says `require_pushed_authorization_requests`. Default false.
@@ -136,6 +143,8 @@ impl ClientOptions {
             dpop: false,
             #[cfg(feature = "dpop")]
             dpop_ed25519: false,
+            #[cfg(feature = "dpop")]
+            dpop_persist: false,
             #[cfg(feature = "par")]
             par: false,
         }

@@ -161,6 +161,31 @@ fn scoped_list(s: &Session) -> JsValue {
     scoped.into()
 }
 
+/// The persistent record of a DPoP session (`persist`): the session message without any access
+/// token (no `at`, no tokens for resource servers).
+#[cfg(feature = "dpop")]
+pub(crate) fn record(s: &Session) -> JsValue {
+    let m = message("session", "", Some(s));
+    let o = get(&m, "s");
+    let _ = Reflect::delete_property(o.unchecked_ref::<Object>(), &"at".into());
+    let _ = Reflect::delete_property(o.unchecked_ref::<Object>(), &"x".into());
+    let _ = Reflect::set(&o, &"exp".into(), &JsValue::NULL);
+    o
+}
+
+/// A session from a persistent record, type-checked like a message; its access token is an
+/// expired placeholder (the caller refreshes). `None` without a key and a refresh token.
+#[cfg(feature = "dpop")]
+pub(crate) fn from_record(v: &JsValue) -> Option<Session> {
+    if !v.is_object() {
+        return None;
+    }
+    set(v.unchecked_ref(), "at", &"-".into());
+    set(v.unchecked_ref(), "exp", &JsValue::from_f64(0.0));
+    let _ = Reflect::delete_property(v.unchecked_ref::<Object>(), &"x".into());
+    session(v).filter(|s| s.key.is_some() && s.rt.is_some())
+}
+
 fn get(o: &JsValue, k: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
 }

@@ -157,7 +157,7 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
     c.allow_error_without_iss = o.boolean("allowErrorWithoutIss")?.unwrap_or(false);
     // Options of the full build given to the default one: refused, never silently ignored.
     #[cfg(not(all(feature = "dpop", feature = "par", feature = "resource-servers")))]
-    for (key, built) in [("dpop", cfg!(feature = "dpop")), ("dpopAlgorithm", cfg!(feature = "dpop")), ("par", cfg!(feature = "par")), ("resourceServers", cfg!(feature = "resource-servers")), ("resourceIndicators", cfg!(feature = "resource-servers"))] {
+    for (key, built) in [("dpop", cfg!(feature = "dpop")), ("dpopAlgorithm", cfg!(feature = "dpop")), ("dpopPersist", cfg!(feature = "dpop")), ("par", cfg!(feature = "par")), ("resourceServers", cfg!(feature = "resource-servers")), ("resourceIndicators", cfg!(feature = "resource-servers"))] {
         if !built && o.get(key).is_some() {
             return Err(invalid());
         }
@@ -170,6 +170,7 @@ fn client_options(o: &Options) -> Result<ClientOptions, Error> {
             Some("EdDSA") => true,
             Some(_) => return Err(invalid()),
         };
+        c.dpop_persist = o.boolean("dpopPersist")?.unwrap_or(false);
     }
     #[cfg(feature = "par")]
     {

@@ -370,6 +370,10 @@ export interface AuthClientOptions {
   /** With `dpop`: `"EdDSA"` for an Ed25519 key (RFC 8037) where the browser's WebCrypto has
    * Ed25519 (else P-256 is used), `"ES256"` (default) for P-256. */
   dpopAlgorithm?: "ES256" | "EdDSA";
+  /** With `dpop`: keep the non-extractable key and the DPoP-bound refresh token in IndexedDB, so
+   * a reload with no other tab open keeps the session without a redirect (never an access or ID
+   * token; removed at logout and when the session ends). Default false: memory only. */
+  dpopPersist?: boolean;
   /** Pushed authorization requests (RFC 9126): every login's parameters go to the provider's
    * `pushed_authorization_request_endpoint` first; the browser carries `client_id` and
    * `request_uri` only. Also on when the metadata says `require_pushed_authorization_requests`.

@@ -605,6 +605,66 @@ describe('DPoP across a reload (memory-only keys)', { timeout: 120_000 }, () => 
   });
 });
 
+describe('DPoP, opt-in persistent mode (dpopPersist)', { timeout: 120_000 }, () => {
+  const readRecord = (page, name) => page.evaluate(async (n) => new Promise((resolve) => {
+    const open = indexedDB.open('spa-oauth', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('dpop');
+    open.onsuccess = () => {
+      const req = open.result.transaction('dpop', 'readonly').objectStore('dpop').get(n);
+      req.onsuccess = () => {
+        const r = req.result;
+        open.result.close();
+        resolve(r ? { keys: Object.keys(r).sort(), rt: typeof r.rt, key: r.k ? `${r.k.type}:${r.k.extractable}` : null } : null);
+      };
+    };
+  }), name);
+
+  test('a reload alone keeps the session without a redirect: the key and the bound refresh token come from IndexedDB, never an access token; logout removes them', { timeout: 60_000 }, async () => {
+    await withBrowserOf(stack, async ({ page }) => {
+      const options = { ...{ clientId: stack.provider.dpopClientId ?? 'spa-dpop', dpop: true }, dpopPersist: true };
+      const name = `spa-oauth ${stack.issuer} ${options.clientId}`;
+      assert.ok((await authorize(page, {}, { clientOptions: options })).ok);
+      const jkt = await page.evaluate(() => window.__auth.dpopThumbprint());
+      let record;
+      for (let i = 0; i < 40 && !record; i += 1) {
+        // eslint-disable-next-line no-await-in-loop
+        record = await readRecord(page, name);
+        // eslint-disable-next-line no-await-in-loop
+        if (!record) await new Promise((r) => { setTimeout(r, 50); });
+      }
+      assert.ok(record, 'a record');
+      assert.equal(record.key, 'private:false', 'the private CryptoKey, not extractable');
+      assert.equal(record.rt, 'string');
+      assert.ok(!record.keys.includes('at') && !record.keys.includes('x'), `no access token: ${record.keys}`);
+      // Alone, reloaded: the session is back with a refresh grant, no authorization request.
+      stack.provider.resetRequests();
+      await page.goto(`${stack.demoOrigin}/agent/config.json`, { waitUntil: 'load' });
+      await createClient(page, options);
+      assert.equal((await authCall(page, 'start')).value, 'authenticated');
+      const seen = stack.provider.requests();
+      assert.equal(seen.filter((r) => r.path.startsWith('/auth')).length, 0, 'no redirect to the provider');
+      assert.ok(seen.some((r) => r.body?.grant_type === 'refresh_token' && r.status === 200), 'one refresh grant');
+      assert.equal(await page.evaluate(() => window.__auth.dpopThumbprint()), jkt, 'the same key');
+      assert.equal((await call(page, `${stack.apiUrl}data`, { scope: 'data:read' })).status, 200);
+      // Logout removes the record.
+      await authCall(page, 'logout', { redirect: false });
+      let gone = false;
+      for (let i = 0; i < 40 && !gone; i += 1) {
+        // eslint-disable-next-line no-await-in-loop
+        gone = (await readRecord(page, name)) === null;
+        // eslint-disable-next-line no-await-in-loop
+        if (!gone) await new Promise((r) => { setTimeout(r, 50); });
+      }
+      assert.ok(gone, 'the record is gone after logout');
+      // Without the option nothing is written.
+      await createClient(page, { clientId: options.clientId, dpop: true });
+      assert.ok((await authorize(page, {}, { clientOptions: { clientId: options.clientId, dpop: true } })).ok);
+      await new Promise((r) => { setTimeout(r, 300); });
+      assert.equal(await readRecord(page, name), null, 'memory only by default');
+    });
+  });
+});
+
 // ---- PAR (issue 13, RFC 9126): the provider's `spa-par` client requires pushed requests.
 describe('PAR: pushed authorization requests against the real provider', { timeout: 120_000 }, () => {
   test('with par: true the request is pushed and the browser carries client_id and request_uri only; with DPoP too', { timeout: 60_000 }, async () => {
