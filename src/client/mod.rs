@@ -695,6 +695,9 @@ struct Accepted {
     acr_values: Option<String>,
     return_to: Option<String>,
     expect_id_token: bool,
+    /// The transaction's storage key (a DPoP key may wait under it, persistent mode).
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    txn: String,
 }
 
 impl Inner {
@@ -740,7 +743,7 @@ impl Inner {
         if self.config.par_endpoint.is_some() {
             return Err(ErrorCode::InvalidConfig.into());
         }
-        self.begin_tx(options, silent).map(|(url, _)| url)
+        self.begin_tx(options, silent, None).map(|(url, _)| url)
     }
 
     /// A pushed authorization request (RFC 9126) when the client uses PAR, else [`Self::begin`]'s
@@ -749,7 +752,22 @@ impl Inner {
     #[cfg(feature = "par")]
     fn begin_pushed<'a>(&'a self, options: &'a LoginOptions, silent: bool) -> LocalFuture<'a, Result<String, Error>> {
         Box::pin(async move {
-            let (url, key) = self.begin_tx(options, silent)?;
+            // The persistent DPoP mode makes the key now and binds the code to it (RFC 9449 §10
+            // `dpop_jkt`): the key waits for the callback in IndexedDB.
+            #[cfg(feature = "dpop")]
+            let early = if self.dpop_persist { Some(dpop::generate(self.dpop_ed25519).await?) } else { None };
+            #[cfg(feature = "dpop")]
+            let jkt = early.as_ref().map(|k| k.public.thumbprint());
+            #[cfg(not(feature = "dpop"))]
+            let jkt: Option<String> = None;
+            let (url, key) = self.begin_tx(options, silent, jkt.as_deref())?;
+            #[cfg(feature = "dpop")]
+            if let Some(k) = &early {
+                if let Err(e) = self.put_pending(&key, k).await {
+                    let _ = storage::take(&key);
+                    return Err(e);
+                }
+            }
             if self.config.par_endpoint.is_none() {
                 return Ok(url);
             }
@@ -769,7 +787,7 @@ impl Inner {
     }
 
     /// The authorization URL and the storage key of the transaction it stored.
-    fn begin_tx(&self, options: &LoginOptions, silent: bool) -> Result<(String, String), Error> {
+    fn begin_tx(&self, options: &LoginOptions, silent: bool, dpop_jkt: Option<&str>) -> Result<(String, String), Error> {
         self.live()?;
         // Incremental: the client's scope, what the session's login asked for, and this login's.
         let asked = self.st.borrow().session.as_ref().map(|s| s.asked.clone());
@@ -783,7 +801,12 @@ impl Inner {
         }
         let random = sys::random(authorize::RANDOM_BYTES)?;
         let now = sys::secs(sys::now_secs());
-        let (url, mut pending) = authorize::authorization_request(&self.config, &request, &random, now)?;
+        let (mut url, mut pending) = authorize::authorization_request(&self.config, &request, &random, now)?;
+        if let Some(jkt) = dpop_jkt {
+            // A base64url thumbprint: nothing to escape.
+            url.push_str("&dpop_jkt=");
+            url.push_str(jkt);
+        }
         if let Some(to) = &options.return_to {
             authorize::check_return_to(&self.config, to)?;
             pending.return_to = Some(to.clone());
@@ -829,6 +852,7 @@ impl Inner {
             max_age: pending.max_age,
             acr_values: pending.acr_values,
             return_to: pending.return_to,
+            txn: [storage::TXN_PREFIX, pending.state.expose()].concat(),
             scope: pending.scope,
         })
     }
@@ -854,7 +878,15 @@ impl Inner {
         };
         // RFC 9449 §5: with DPoP, a fresh key for this session and a proof on the exchange.
         #[cfg(feature = "dpop")]
-        let key = if self.dpop { Some(Rc::new(dpop::generate(self.dpop_ed25519).await?)) } else { None };
+        let key = match (self.dpop, self.dpop_persist) {
+            (false, _) => None,
+            // The key the authorization request named (dpop_jkt), if it waited; else a new one.
+            (true, true) => match self.take_pending(&accepted.txn).await {
+                Some(k) => Some(Rc::new(k)),
+                None => Some(Rc::new(dpop::generate(self.dpop_ed25519).await?)),
+            },
+            (true, false) => Some(Rc::new(dpop::generate(self.dpop_ed25519).await?)),
+        };
         #[cfg(feature = "dpop")]
         let r = match &key {
             Some(k) => self.token_call(&accepted.request, k).await?,

@@ -91,6 +91,32 @@ impl Inner {
         })));
     }
 
+    /// Keeps the key made for a login (`dpop_jkt`, RFC 9449 §10) across its redirect, under the
+    /// login transaction's storage key; waits for the write (the page navigates next). Used by
+    /// the asynchronous login of the `par` feature (the full build's).
+    #[cfg_attr(not(feature = "par"), allow(dead_code))]
+    pub(crate) fn put_pending<'a>(&'a self, txn: &'a str, key: &'a super::dpop::Key) -> LocalFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let record = js_sys::Object::new();
+            let _ = Reflect::set(&record, &"k".into(), &key.private);
+            let _ = Reflect::set(&record, &"kx".into(), &key.public.x.as_str().into());
+            let _ = Reflect::set(&record, &"ky".into(), &key.public.y.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+            op("put", &[&record, &txn.into()]).await.map(|_| ())
+        })
+    }
+
+    /// The key kept for the login transaction `txn`, removed from the store.
+    pub(crate) fn take_pending<'a>(&'a self, txn: &'a str) -> LocalFuture<'a, Option<super::dpop::Key>> {
+        Box::pin(async move {
+            let v = op("get", &[&txn.into()]).await.ok()?;
+            let _ = op("delete", &[&txn.into()]).await;
+            let private: web_sys::CryptoKey = Reflect::get(&v, &"k".into()).ok()?.dyn_into().ok()?;
+            let x = Reflect::get(&v, &"kx".into()).ok()?.as_string()?;
+            let y = Reflect::get(&v, &"ky".into()).ok()?.as_string();
+            Some(super::dpop::Key { private, public: crate::core::dpop::PublicJwk { x, y } })
+        })
+    }
+
     /// The persisted session, as a session whose access token has expired (the caller refreshes
     /// it with the stored key and refresh token).
     pub(crate) fn load<'a>(&'a self) -> LocalFuture<'a, Option<Session>> {

@@ -623,8 +623,13 @@ describe('DPoP, opt-in persistent mode (dpopPersist)', { timeout: 120_000 }, () 
     await withBrowserOf(stack, async ({ page }) => {
       const options = { ...{ clientId: stack.provider.dpopClientId ?? 'spa-dpop', dpop: true }, dpopPersist: true };
       const name = `spa-oauth ${stack.issuer} ${options.clientId}`;
+      stack.provider.resetRequests();
       assert.ok((await authorize(page, {}, { clientOptions: options })).ok);
       const jkt = await page.evaluate(() => window.__auth.dpopThumbprint());
+      // The key was made before the redirect: the authorization request named it (RFC 9449 §10
+      // dpop_jkt), the provider bound the code to it, and the exchange proved it.
+      const asked = stack.provider.requests().find((r) => r.path === '/auth' && r.query?.client_id === options.clientId);
+      assert.equal(asked?.query?.dpop_jkt, jkt, 'dpop_jkt is the session key');
       let record;
       for (let i = 0; i < 40 && !record; i += 1) {
         // eslint-disable-next-line no-await-in-loop
