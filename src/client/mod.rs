@@ -1674,7 +1674,13 @@ impl Inner {
             st.peers = true;
         }
         match m {
-            tabs::Message::Hello => self.broadcast(),
+            tabs::Message::Hello => {
+                // An answer only: the session did not change, so nothing to persist again.
+                let s = self.st.borrow().session.clone();
+                if let Some(s) = s {
+                    self.post("session", Some(&s));
+                }
+            }
             tabs::Message::Session(s) => {
                 // A DPoP client's session is nothing without its key.
                 #[cfg(feature = "dpop")]
